@@ -1,0 +1,81 @@
+//! Creating, copying, sharing and releasing sessions.
+
+use crate::ffi::{guard, with_session};
+use crate::misuse::{self};
+use crate::object::Session;
+use crate::session::SessionData;
+use crate::{next_fn, SSL_SESSION};
+use libc::c_int;
+
+/// Allocates a new, empty session with reference count 1.
+///
+/// Defaults are OpenSSL 3.0's: time = now, timeout 304 s, protocol version 0, no cipher,
+/// verify result 1 (X509_V_ERR_UNSPECIFIED), max fragment length mode "unspecified".
+/// ex_data "new" callbacks run. Returns NULL only if memory runs out.
+/// Release it with SSL_SESSION_free().
+#[no_mangle]
+pub extern "C" fn SSL_SESSION_new() -> *mut SSL_SESSION {
+    guard("SSL_SESSION_new", 0, std::ptr::null_mut(), || {
+        // SAFETY: time(NULL) only reads the clock.
+        let now = unsafe { libc::time(std::ptr::null_mut()) } as i64;
+        Session::create(SessionData::new(now)).as_c()
+    })
+}
+
+/// Returns a deep copy of `src` with reference count 1, belonging to no cache.
+///
+/// Every field is copied (a ticket lifetime hint without a ticket is dropped, as in
+/// OpenSSL); ex_data "new" then "dup" callbacks run. The copy shares nothing mutable
+/// with `src`. Returns NULL if `src` is NULL (OpenSSL crashes), if a dup callback fails
+/// (SSL_R/ERR_R_MALLOC_FAILURE is queued, as OpenSSL does), or on a misuse report in
+/// warn mode.
+#[no_mangle]
+pub extern "C" fn SSL_SESSION_dup(src: *const SSL_SESSION) -> *mut SSL_SESSION {
+    with_session(
+        "SSL_SESSION_dup",
+        src,
+        std::ptr::null_mut(),
+        || next_fn!(c"SSL_SESSION_dup", unsafe extern "C" fn(*const SSL_SESSION) -> *mut SSL_SESSION)
+            // SAFETY: a foreign session goes to the library that made it.
+            .map(|f| unsafe { f(src) }),
+        |s| s.dup().map_or(std::ptr::null_mut(), |d| d.as_c()),
+    )
+}
+
+/// Takes one more reference to `ses`. Returns 1; 0 if `ses` is NULL (OpenSSL crashes),
+/// if the count is saturated (about 2^31 references: the session then stays alive for
+/// good rather than being freed early), or on a misuse report in warn mode.
+#[no_mangle]
+pub extern "C" fn SSL_SESSION_up_ref(ses: *mut SSL_SESSION) -> c_int {
+    with_session(
+        "SSL_SESSION_up_ref",
+        ses,
+        0,
+        || next_fn!(c"SSL_SESSION_up_ref", unsafe extern "C" fn(*mut SSL_SESSION) -> c_int)
+            // SAFETY: a foreign session goes to the library that made it.
+            .map(|f| unsafe { f(ses) }),
+        |s| s.up_ref() as c_int,
+    )
+}
+
+/// Drops one reference to `ses`; the last one destroys it (ex_data "free" callbacks
+/// first, then secrets are wiped). NULL does nothing.
+///
+/// Unlike OpenSSL, a double free or a free of a pointer that is not a session is caught:
+/// one line on stderr, then abort() (or, with SSL_SESSION_MISUSE=warn, nothing else).
+#[no_mangle]
+pub extern "C" fn SSL_SESSION_free(ses: *mut SSL_SESSION) {
+    with_session(
+        "SSL_SESSION_free",
+        ses,
+        (),
+        || next_fn!(c"SSL_SESSION_free", unsafe extern "C" fn(*mut SSL_SESSION))
+            // SAFETY: a foreign session goes to the library that made it.
+            .map(|f| unsafe { f(ses) }),
+        |s| {
+            if let Err(m) = s.release() {
+                misuse::report("SSL_SESSION_free", ses as usize, m);
+            }
+        },
+    )
+}

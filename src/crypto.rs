@@ -1,0 +1,73 @@
+//! The libcrypto functions we call, declared by hand (we never link libssl, so no
+//! `openssl-sys`). All of them exist in libcrypto.so.3 with these C prototypes.
+
+#![allow(non_camel_case_types, non_snake_case)]
+
+use libc::{c_char, c_int, c_long, c_void, size_t};
+
+/// OpenSSL's public `CRYPTO_EX_DATA`: `{ OSSL_LIB_CTX *ctx; STACK_OF(void) *sk; }`.
+/// All-zero is what `CRYPTO_new_ex_data` leaves when no index is registered.
+#[repr(C)]
+pub struct CRYPTO_EX_DATA {
+    pub ctx: *mut c_void,
+    pub sk: *mut c_void,
+}
+
+/// `CRYPTO_EX_INDEX_SSL_SESSION`.
+pub const EX_INDEX_SSL_SESSION: c_int = 2;
+
+pub type CRYPTO_EX_new = unsafe extern "C" fn(
+    parent: *mut c_void,
+    ptr: *mut c_void,
+    ad: *mut CRYPTO_EX_DATA,
+    idx: c_int,
+    argl: c_long,
+    argp: *mut c_void,
+);
+pub type CRYPTO_EX_dup = unsafe extern "C" fn(
+    to: *mut CRYPTO_EX_DATA,
+    from: *const CRYPTO_EX_DATA,
+    from_d: *mut *mut c_void,
+    idx: c_int,
+    argl: c_long,
+    argp: *mut c_void,
+) -> c_int;
+pub type CRYPTO_EX_free = CRYPTO_EX_new;
+
+/// `ERR_LIB_SSL`.
+pub const ERR_LIB_SSL: c_int = 20;
+/// `ERR_R_MALLOC_FAILURE` (`256 | ERR_RFLAG_FATAL`).
+pub const ERR_R_MALLOC_FAILURE: c_int = 256 | (1 << 18);
+
+extern "C" {
+    pub fn CRYPTO_new_ex_data(class_index: c_int, obj: *mut c_void, ad: *mut CRYPTO_EX_DATA) -> c_int;
+    pub fn CRYPTO_dup_ex_data(
+        class_index: c_int,
+        to: *mut CRYPTO_EX_DATA,
+        from: *const CRYPTO_EX_DATA,
+    ) -> c_int;
+    pub fn CRYPTO_free_ex_data(class_index: c_int, obj: *mut c_void, ad: *mut CRYPTO_EX_DATA);
+    pub fn CRYPTO_set_ex_data(ad: *mut CRYPTO_EX_DATA, idx: c_int, val: *mut c_void) -> c_int;
+    pub fn CRYPTO_get_ex_data(ad: *const CRYPTO_EX_DATA, idx: c_int) -> *mut c_void;
+    pub fn OPENSSL_sk_free(sk: *mut c_void);
+
+    pub fn CRYPTO_malloc(num: size_t, file: *const c_char, line: c_int) -> *mut c_void;
+    pub fn CRYPTO_free(ptr: *mut c_void, file: *const c_char, line: c_int);
+
+    pub fn ERR_new();
+    pub fn ERR_set_debug(file: *const c_char, line: c_int, func: *const c_char);
+    pub fn ERR_set_error(lib: c_int, reason: c_int, fmt: *const c_char, ...);
+
+    pub fn d2i_X509(a: *mut *mut c_void, pp: *mut *const u8, len: c_long) -> *mut c_void;
+    pub fn X509_free(x: *mut c_void);
+}
+
+/// Queue an error on libcrypto's thread-local error queue, as the `ERR_raise` macro does.
+pub fn raise(lib: c_int, reason: c_int, func: &'static std::ffi::CStr) {
+    // SAFETY: plain calls with valid NUL-terminated strings; a NULL format means "no data".
+    unsafe {
+        ERR_new();
+        ERR_set_debug(c"ssl-session".as_ptr(), 0, func.as_ptr());
+        ERR_set_error(lib, reason, std::ptr::null());
+    }
+}

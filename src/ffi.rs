@@ -1,0 +1,71 @@
+//! The one place where a C call becomes safe Rust: pointer classification, forwarding of
+//! objects that are not ours, the misuse report, and panic catching. Every exported
+//! function's body is a call to one of these helpers.
+
+use crate::misuse::{self, Misuse};
+use crate::object::{self, Lookup, Session};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Run `body` with the session behind `ptr`.
+///
+/// - NULL: returns `err` (OpenSSL often crashes; we never do).
+/// - A freed session: misuse report, then `err` in warn mode.
+/// - Not one of ours: `foreign()` hands it to the next definition of the function (libssl,
+///   when we are preloaded next to it); with none, it is reported as not a session.
+/// - A panic inside `body` is caught and reported; `err` is returned.
+#[inline]
+pub fn with_session<R: Copy>(
+    func: &'static str,
+    ptr: *const crate::SSL_SESSION,
+    err: R,
+    foreign: impl FnOnce() -> Option<R>,
+    body: impl FnOnce(&'static Session) -> R,
+) -> R {
+    match object::lookup(ptr as usize) {
+        Lookup::Ours(s) => guard(func, ptr as usize, err, || body(s)),
+        Lookup::Null => err,
+        Lookup::Freed => {
+            misuse::report(func, ptr as usize, Misuse::Freed);
+            err
+        }
+        Lookup::Foreign => foreign().unwrap_or_else(|| {
+            misuse::report(func, ptr as usize, Misuse::NotASession);
+            err
+        }),
+    }
+}
+
+/// Run `body`, turning a panic into a report and `err`: no panic crosses into C.
+#[inline]
+pub fn guard<R: Copy>(func: &'static str, addr: usize, err: R, body: impl FnOnce() -> R) -> R {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| {
+        misuse::report(func, addr, Misuse::Panic);
+        err
+    })
+}
+
+/// Write `value` through an optional C out-pointer.
+///
+/// # Safety
+/// `out` is NULL or valid for a write of `T`.
+#[inline]
+pub unsafe fn put<T>(out: *mut T, value: T) {
+    if !out.is_null() {
+        out.write(value);
+    }
+}
+
+/// A C buffer as a slice; `None` for NULL with a non-zero length (OpenSSL would crash).
+///
+/// # Safety
+/// Non-NULL `p` is valid for `len` bytes.
+#[inline]
+pub unsafe fn slice<'a>(p: *const u8, len: usize) -> Option<&'a [u8]> {
+    if len == 0 {
+        Some(&[])
+    } else if p.is_null() {
+        None
+    } else {
+        Some(std::slice::from_raw_parts(p, len))
+    }
+}

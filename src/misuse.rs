@@ -1,0 +1,80 @@
+//! The misuse report: one line on stderr naming the function, the pointer and what went
+//! wrong, then `abort()`, or only the line when `SSL_SESSION_MISUSE=warn`.
+
+use std::sync::atomic::{AtomicU8, Ordering};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Misuse {
+    /// The pointer is a session we destroyed: a double free or a use after free.
+    Freed,
+    /// The pointer was never returned by ssl-session (and no other library owns it).
+    NotASession,
+    /// More frees than references, seen by two threads racing on the last one.
+    Underflow,
+    /// A Rust panic was stopped at the C boundary (a bug in ssl-session).
+    Panic,
+}
+
+impl Misuse {
+    fn what(self) -> &'static str {
+        match self {
+            Misuse::Freed => "session already freed (double free or use after free)",
+            Misuse::NotASession => "not an SSL_SESSION (pointer was never returned by ssl-session)",
+            Misuse::Underflow => "reference count underflow (more frees than references)",
+            Misuse::Panic => "internal error (Rust panic caught at the C boundary)",
+        }
+    }
+}
+
+/// The text of the report, without the newline.
+pub fn message(func: &str, addr: usize, m: Misuse) -> String {
+    format!("ssl-session: {func}({addr:#x}): {}", m.what())
+}
+
+const UNREAD: u8 = 0;
+const ABORT: u8 = 1;
+const WARN: u8 = 2;
+static POLICY: AtomicU8 = AtomicU8::new(UNREAD);
+
+/// Whether misuse aborts: read once from `SSL_SESSION_MISUSE` (only `warn` changes it).
+fn aborts() -> bool {
+    let mut p = POLICY.load(Ordering::Relaxed);
+    if p == UNREAD {
+        p = match std::env::var_os("SSL_SESSION_MISUSE") {
+            Some(v) if v == "warn" => WARN,
+            _ => ABORT,
+        };
+        POLICY.store(p, Ordering::Relaxed);
+    }
+    p == ABORT
+}
+
+/// Print the one-line report, then abort unless warn mode is on. Returns only in warn
+/// mode, and the caller then returns its error value without touching the object.
+#[cold]
+pub fn report(func: &str, addr: usize, m: Misuse) {
+    let mut line = message(func, addr, m);
+    line.push('\n');
+    // One write(2), so lines from several threads do not interleave.
+    // SAFETY: the buffer is valid for its length.
+    unsafe {
+        libc::write(2, line.as_ptr().cast(), line.len());
+    }
+    if aborts() {
+        // SAFETY: abort never returns and takes no arguments.
+        unsafe { libc::abort() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_line_names_function_pointer_and_fault() {
+        assert_eq!(
+            message("SSL_SESSION_free", 0x5581_0000_1230, Misuse::Freed),
+            "ssl-session: SSL_SESSION_free(0x558100001230): session already freed (double free or use after free)"
+        );
+    }
+}
