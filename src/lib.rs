@@ -11,6 +11,7 @@ pub mod api;
 mod bytes;
 mod cipher;
 mod crypto;
+mod der;
 mod exdata;
 mod ffi;
 mod misuse;
@@ -19,6 +20,7 @@ mod object;
 mod peer;
 mod quarantine;
 mod session;
+mod text;
 
 /// The opaque session type (`struct ssl_session_st` in OpenSSL).
 #[repr(C)]
