@@ -1,6 +1,38 @@
 // Links libcrypto (ex_data, the error queue, X509, BIO) and compiles the C test programs
-// in tests-c/ to object files; the test harness links them against the built library.
+// in tests-c/ to object files. A build script runs before the library exists, so the test
+// harness (tests/c_programs.rs) links those objects against the built libssl_session.so,
+// and against the system libssl for the differential runs, exactly as a C user would.
+use std::path::Path;
+
 fn main() {
     println!("cargo:rustc-link-lib=dylib=crypto");
     println!("cargo:rerun-if-changed=tests-c");
+    println!("cargo:rerun-if-changed=include/ssl.h");
+
+    let mut names: Vec<_> = std::fs::read_dir("tests-c")
+        .expect("tests-c/")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "c"))
+        .collect();
+    names.sort();
+    for src in names {
+        let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
+        let objs = cc::Build::new()
+            .file(&src)
+            .include("include")
+            .flag("-std=c11")
+            .flag("-pthread")
+            .warnings(true)
+            .extra_warnings(true)
+            .warnings_into_errors(true)
+            .opt_level(1)
+            .debug(true)
+            .cargo_metadata(false)
+            .compile_intermediates();
+        let obj = objs.first().expect("one object per C file");
+        println!(
+            "cargo:rustc-env=CTEST_OBJ_{stem}={}",
+            Path::new(obj).display()
+        );
+    }
 }

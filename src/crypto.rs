@@ -40,7 +40,11 @@ pub const ERR_LIB_SSL: c_int = 20;
 pub const ERR_R_MALLOC_FAILURE: c_int = 256 | (1 << 18);
 
 extern "C" {
-    pub fn CRYPTO_new_ex_data(class_index: c_int, obj: *mut c_void, ad: *mut CRYPTO_EX_DATA) -> c_int;
+    pub fn CRYPTO_new_ex_data(
+        class_index: c_int,
+        obj: *mut c_void,
+        ad: *mut CRYPTO_EX_DATA,
+    ) -> c_int;
     pub fn CRYPTO_dup_ex_data(
         class_index: c_int,
         to: *mut CRYPTO_EX_DATA,

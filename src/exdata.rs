@@ -47,7 +47,12 @@ fn decide() -> bool {
     let bound = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"CRYPTO_get_ex_new_index".as_ptr()) };
     let fast = bound as *const c_void == ours && !probe_registered();
     // A registration racing with this decision has already stored SLOW; keep it.
-    let _ = MODE.compare_exchange(UNKNOWN, if fast { FAST } else { SLOW }, Ordering::SeqCst, Ordering::SeqCst);
+    let _ = MODE.compare_exchange(
+        UNKNOWN,
+        if fast { FAST } else { SLOW },
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
     MODE.load(Ordering::SeqCst) == SLOW
 }
 
@@ -56,8 +61,14 @@ fn decide() -> bool {
 /// one-slot source copies slot 0 only when that stack exists, and calls no callback for
 /// entry 0, so the probe has no side effect.
 pub fn probe_registered() -> bool {
-    let mut from = CRYPTO_EX_DATA { ctx: std::ptr::null_mut(), sk: std::ptr::null_mut() };
-    let mut to = CRYPTO_EX_DATA { ctx: std::ptr::null_mut(), sk: std::ptr::null_mut() };
+    let mut from = CRYPTO_EX_DATA {
+        ctx: std::ptr::null_mut(),
+        sk: std::ptr::null_mut(),
+    };
+    let mut to = CRYPTO_EX_DATA {
+        ctx: std::ptr::null_mut(),
+        sk: std::ptr::null_mut(),
+    };
     // SAFETY: both blocks are ours and zero-initialised as libcrypto expects; we free the
     // stacks directly so that no free callback runs on these non-objects.
     unsafe {

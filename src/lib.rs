@@ -8,22 +8,35 @@
 #![allow(non_camel_case_types)]
 
 pub mod api;
+/// cbindgen:ignore
 mod bytes;
+/// cbindgen:ignore
 mod cipher;
+/// cbindgen:ignore
 mod crypto;
+/// cbindgen:ignore
 mod der;
+/// cbindgen:ignore
 mod exdata;
+/// cbindgen:ignore
 mod ffi;
+/// cbindgen:ignore
 mod misuse;
+/// cbindgen:ignore
 mod next;
+/// cbindgen:ignore
 mod object;
+/// cbindgen:ignore
 mod peer;
+/// cbindgen:ignore
 mod quarantine;
+/// cbindgen:ignore
 mod session;
+/// cbindgen:ignore
 mod text;
 
-/// The opaque session type (`struct ssl_session_st` in OpenSSL).
-#[repr(C)]
+/// The opaque session type (`struct ssl_session_st` in OpenSSL). Never built in Rust:
+/// C only ever holds pointers to it, which point at our `object::Session` slots.
 pub struct ssl_session_st {
     _opaque: [u8; 0],
 }

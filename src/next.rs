@@ -14,7 +14,10 @@ pub struct NextSym {
 
 impl NextSym {
     pub const fn new(name: &'static CStr) -> Self {
-        NextSym { name, addr: AtomicUsize::new(UNRESOLVED) }
+        NextSym {
+            name,
+            addr: AtomicUsize::new(UNRESOLVED),
+        }
     }
 
     /// The address of the next definition, if there is one.
@@ -39,6 +42,7 @@ macro_rules! next_fn {
     ($name:literal, $ty:ty) => {{
         static SYM: $crate::next::NextSym = $crate::next::NextSym::new($name);
         // SAFETY: the symbol has this C prototype in libssl/libcrypto 3.0.
-        SYM.get().map(|a| unsafe { ::std::mem::transmute::<usize, $ty>(a) })
+        SYM.get()
+            .map(|a| unsafe { ::std::mem::transmute::<usize, $ty>(a) })
     }};
 }

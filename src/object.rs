@@ -47,7 +47,8 @@ pub enum Lookup {
     Foreign,
 }
 
-static CHUNKS: [AtomicPtr<Session>; MAX_CHUNKS] = [const { AtomicPtr::new(std::ptr::null_mut()) }; MAX_CHUNKS];
+static CHUNKS: [AtomicPtr<Session>; MAX_CHUNKS] =
+    [const { AtomicPtr::new(std::ptr::null_mut()) }; MAX_CHUNKS];
 static NCHUNKS: AtomicUsize = AtomicUsize::new(0);
 static POOL: Mutex<Pool> = Mutex::new(Pool::new());
 
@@ -109,7 +110,10 @@ impl Session {
         // SAFETY: the slot is not live, so we are its only user until we publish the tag.
         unsafe {
             (*s.data.get()).write(RwLock::new(data));
-            *s.ex.get() = CRYPTO_EX_DATA { ctx: std::ptr::null_mut(), sk: std::ptr::null_mut() };
+            *s.ex.get() = CRYPTO_EX_DATA {
+                ctx: std::ptr::null_mut(),
+                sk: std::ptr::null_mut(),
+            };
         }
         s.refs.store(1, Ordering::Relaxed);
         s.tag.store(TAG_LIVE, Ordering::Release);
@@ -130,7 +134,11 @@ impl Session {
             unsafe { exdata::on_dup(d.ex.get(), self.ex.get()) }
         };
         if !ok {
-            crate::crypto::raise(crate::crypto::ERR_LIB_SSL, crate::crypto::ERR_R_MALLOC_FAILURE, c"ssl_session_dup");
+            crate::crypto::raise(
+                crate::crypto::ERR_LIB_SSL,
+                crate::crypto::ERR_R_MALLOC_FAILURE,
+                c"ssl_session_dup",
+            );
             let _ = d.release();
             return None;
         }
@@ -233,7 +241,10 @@ mod tests {
             assert!(s.release().is_ok());
         }
         assert!(s.refs() >= SATURATED);
-        assert!(matches!(lookup(s as *const Session as usize), Lookup::Ours(_)));
+        assert!(matches!(
+            lookup(s as *const Session as usize),
+            Lookup::Ours(_)
+        ));
     }
 
     #[test]
@@ -244,7 +255,10 @@ mod tests {
         assert!(matches!(lookup(addr + 8), Lookup::Foreign));
         assert!(matches!(lookup(0), Lookup::Null));
         let local = 5u64;
-        assert!(matches!(lookup(&local as *const u64 as usize), Lookup::Foreign));
+        assert!(matches!(
+            lookup(&local as *const u64 as usize),
+            Lookup::Foreign
+        ));
         s.release().unwrap();
         assert!(matches!(lookup(addr), Lookup::Freed));
     }

@@ -33,7 +33,10 @@ impl std::fmt::Debug for PeerCert {
 
 impl PeerCert {
     pub fn from_der(der: &[u8]) -> Self {
-        PeerCert { der: Bytes::new(der), x509: OnceCell::new() }
+        PeerCert {
+            der: Bytes::new(der),
+            x509: OnceCell::new(),
+        }
     }
 
     pub fn der(&self) -> &[u8] {
@@ -46,7 +49,9 @@ impl PeerCert {
             let der = self.der.as_slice();
             let mut p = der.as_ptr();
             // SAFETY: p and len describe our own buffer; d2i_X509 reads at most len bytes.
-            let x = unsafe { crypto::d2i_X509(std::ptr::null_mut(), &mut p, der.len() as libc::c_long) };
+            let x = unsafe {
+                crypto::d2i_X509(std::ptr::null_mut(), &mut p, der.len() as libc::c_long)
+            };
             NonNull::new(x).map(X509Handle)
         });
         h.as_ref().map_or(std::ptr::null_mut(), |h| h.0.as_ptr())

@@ -23,7 +23,10 @@ pub struct Pool {
 
 impl Pool {
     pub const fn new() -> Self {
-        Pool { made: 0, freed: VecDeque::new() }
+        Pool {
+            made: 0,
+            freed: VecDeque::new(),
+        }
     }
 
     /// The slot for a new session: the oldest freed slot once the quarantine is full,

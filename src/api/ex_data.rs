@@ -1,7 +1,8 @@
 //! Application data attached to sessions (libcrypto ex_data, class 2).
 
 use crate::crypto::{CRYPTO_EX_dup, CRYPTO_EX_free, CRYPTO_EX_new};
-use crate::{exdata, next_fn};
+use crate::ffi::with_session;
+use crate::{crypto, exdata, next_fn, SSL_SESSION};
 use libc::{c_int, c_long, c_void};
 
 /// libcrypto's CRYPTO_get_ex_new_index(), passed through unchanged.
@@ -33,4 +34,61 @@ pub extern "C" fn CRYPTO_get_ex_new_index(
         Some(f) => unsafe { f(class_index, argl, argp, new_func, dup_func, free_func) },
         None => -1,
     }
+}
+
+/// Stores `data` in slot `idx` of the session's ex_data. Any `idx >= 0` works, whether or
+/// not it was registered (libcrypto grows the slot list); returns 1, or 0 for a negative
+/// `idx` with non-NULL data (libcrypto queues ERR_R_PASSED_INVALID_ARGUMENT), a NULL
+/// session (OpenSSL crashes), or a misuse report in warn mode.
+#[no_mangle]
+pub extern "C" fn SSL_SESSION_set_ex_data(
+    ss: *mut SSL_SESSION,
+    idx: c_int,
+    data: *mut c_void,
+) -> c_int {
+    with_session(
+        "SSL_SESSION_set_ex_data",
+        ss,
+        0,
+        || {
+            next_fn!(
+                c"SSL_SESSION_set_ex_data",
+                unsafe extern "C" fn(*mut SSL_SESSION, c_int, *mut c_void) -> c_int
+            )
+            // SAFETY: a foreign session goes to the library that made it.
+            .map(|f| unsafe { f(ss, idx, data) })
+        },
+        |s| {
+            let (ad, lock) = s.ex();
+            let _g = lock.write();
+            // SAFETY: `ad` is the live session's block, and we hold its lock.
+            unsafe { crypto::CRYPTO_set_ex_data(ad, idx, data) }
+        },
+    )
+}
+
+/// Returns the value in slot `idx` of the session's ex_data, or NULL if none (also for a
+/// negative or never-set `idx`, a NULL session, or a misuse report in warn mode).
+#[no_mangle]
+pub extern "C" fn SSL_SESSION_get_ex_data(ss: *const SSL_SESSION, idx: c_int) -> *mut c_void {
+    with_session(
+        "SSL_SESSION_get_ex_data",
+        ss,
+        std::ptr::null_mut(),
+        || {
+            next_fn!(
+                c"SSL_SESSION_get_ex_data",
+                unsafe extern "C" fn(*const SSL_SESSION, c_int) -> *mut c_void
+            )
+            // SAFETY: a foreign session goes to the library that made it.
+            .map(|f| unsafe { f(ss, idx) })
+        },
+        |s| {
+            let (ad, lock) = s.ex();
+            // Recursive: ex_data callbacks may read while a dup holds the lock.
+            let _g = lock.read_recursive();
+            // SAFETY: `ad` is the live session's block, and we hold its lock.
+            unsafe { crypto::CRYPTO_get_ex_data(ad, idx) }
+        },
+    )
 }

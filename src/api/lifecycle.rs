@@ -35,9 +35,14 @@ pub extern "C" fn SSL_SESSION_dup(src: *const SSL_SESSION) -> *mut SSL_SESSION {
         "SSL_SESSION_dup",
         src,
         std::ptr::null_mut(),
-        || next_fn!(c"SSL_SESSION_dup", unsafe extern "C" fn(*const SSL_SESSION) -> *mut SSL_SESSION)
+        || {
+            next_fn!(
+                c"SSL_SESSION_dup",
+                unsafe extern "C" fn(*const SSL_SESSION) -> *mut SSL_SESSION
+            )
             // SAFETY: a foreign session goes to the library that made it.
-            .map(|f| unsafe { f(src) }),
+            .map(|f| unsafe { f(src) })
+        },
         |s| s.dup().map_or(std::ptr::null_mut(), |d| d.as_c()),
     )
 }
@@ -51,9 +56,14 @@ pub extern "C" fn SSL_SESSION_up_ref(ses: *mut SSL_SESSION) -> c_int {
         "SSL_SESSION_up_ref",
         ses,
         0,
-        || next_fn!(c"SSL_SESSION_up_ref", unsafe extern "C" fn(*mut SSL_SESSION) -> c_int)
+        || {
+            next_fn!(
+                c"SSL_SESSION_up_ref",
+                unsafe extern "C" fn(*mut SSL_SESSION) -> c_int
+            )
             // SAFETY: a foreign session goes to the library that made it.
-            .map(|f| unsafe { f(ses) }),
+            .map(|f| unsafe { f(ses) })
+        },
         |s| s.up_ref() as c_int,
     )
 }
@@ -69,9 +79,11 @@ pub extern "C" fn SSL_SESSION_free(ses: *mut SSL_SESSION) {
         "SSL_SESSION_free",
         ses,
         (),
-        || next_fn!(c"SSL_SESSION_free", unsafe extern "C" fn(*mut SSL_SESSION))
-            // SAFETY: a foreign session goes to the library that made it.
-            .map(|f| unsafe { f(ses) }),
+        || {
+            next_fn!(c"SSL_SESSION_free", unsafe extern "C" fn(*mut SSL_SESSION))
+                // SAFETY: a foreign session goes to the library that made it.
+                .map(|f| unsafe { f(ses) })
+        },
         |s| {
             if let Err(m) = s.release() {
                 misuse::report("SSL_SESSION_free", ses as usize, m);

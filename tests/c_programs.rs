@@ -1,0 +1,291 @@
+//! The C programs of tests-c/, linked against libssl_session.so as a C user would, and
+//! against (or preloaded next to) the system libssl where OpenSSL defines the behaviour.
+
+mod common;
+use common::*;
+use std::os::unix::process::ExitStatusExt;
+
+const LIFECYCLE: &str = env!("CTEST_OBJ_lifecycle");
+const MISUSE: &str = env!("CTEST_OBJ_misuse");
+const THREADS: &str = env!("CTEST_OBJ_threads");
+const WHICH_LIB: &str = env!("CTEST_OBJ_which_lib");
+
+#[test]
+fn our_library_never_links_libssl() {
+    let needed = needed(&our_so());
+    assert!(
+        needed.iter().any(|n| n.starts_with("libcrypto.so")),
+        "{needed:?}"
+    );
+    assert!(
+        !needed.iter().any(|n| n.starts_with("libssl")),
+        "{needed:?}"
+    );
+    let exe = program("lifecycle", LIFECYCLE, Target::Ours);
+    assert!(!needed_of(&exe).iter().any(|n| n.starts_with("libssl.so")));
+}
+
+fn needed_of(p: &std::path::Path) -> Vec<String> {
+    needed(p)
+}
+
+#[test]
+fn lifecycle_matches_libssl() {
+    let ours = run(&program("lifecycle", LIFECYCLE, Target::Ours), &[], &[]);
+    let real = run(&program("lifecycle", LIFECYCLE, Target::Libssl), &[], &[]);
+    assert!(
+        real.status.success() && ours.status.success(),
+        "{}",
+        text(&ours.stderr)
+    );
+    assert_eq!(text(&ours.stdout), text(&real.stdout));
+    // The run did exercise the callbacks (guards against two empty outputs).
+    let out = text(&ours.stdout);
+    assert!(
+        out.contains("  free idx=1 argl=11 parent=s1 value=replace-me"),
+        "{out}"
+    );
+    assert!(
+        out.contains("all ok: 1; callbacks new=2000 dup=0 free=4000"),
+        "{out}"
+    );
+    assert!(ours.stderr.is_empty(), "{}", text(&ours.stderr));
+}
+
+#[test]
+fn lifecycle_preloaded_into_a_libssl_program_matches() {
+    let exe = program("lifecycle", LIFECYCLE, Target::Libssl);
+    let real = run(&exe, &[], &[]);
+    let so = our_so();
+    let pre = run(&exe, &[], &[("LD_PRELOAD", so.to_str().unwrap())]);
+    assert!(pre.status.success(), "{}", text(&pre.stderr));
+    assert_eq!(text(&pre.stdout), text(&real.stdout));
+}
+
+#[test]
+fn preload_binds_our_session_symbols() {
+    let exe = program("which_lib", WHICH_LIB, Target::Libssl);
+    let plain = text(&run(&exe, &[], &[]).stdout);
+    assert!(plain.contains("SSL_SESSION_new libssl.so.3"), "{plain}");
+    let so = our_so();
+    let pre = run(
+        &exe,
+        &[],
+        &[
+            ("LD_PRELOAD", so.to_str().unwrap()),
+            ("LD_DEBUG", "bindings"),
+        ],
+    );
+    let out = text(&pre.stdout);
+    for f in [
+        "SSL_SESSION_new",
+        "SSL_SESSION_dup",
+        "SSL_SESSION_up_ref",
+        "SSL_SESSION_free",
+    ] {
+        assert!(out.contains(&format!("{f} libssl_session.so")), "{out}");
+    }
+    assert!(out.contains("SSL_CTX_new libssl.so.3"), "{out}");
+    // The dynamic linker's own account of the binding.
+    let log = text(&pre.stderr);
+    let bound = log
+        .lines()
+        .any(|l| l.contains("libssl_session.so") && l.contains("normal symbol `SSL_SESSION_new'"));
+    assert!(
+        bound,
+        "LD_DEBUG=bindings shows no binding of SSL_SESSION_new to ours"
+    );
+}
+
+#[test]
+fn null_arguments_never_crash() {
+    let out = run(&program("misuse", MISUSE, Target::Ours), &["null"], &[]);
+    assert!(out.status.success(), "{out:?}");
+    let o = text(&out.stdout);
+    assert!(
+        o.contains("up_ref(NULL) = 0\ndup(NULL) = (nil)\nsurvived\n"),
+        "{o}"
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "NULL is not misuse: {}",
+        text(&out.stderr)
+    );
+}
+
+/// (case, function named in the report, what, whether the report names the victim)
+const CASES: &[(&str, &str, &str, bool)] = &[
+    (
+        "double_free",
+        "SSL_SESSION_free",
+        "session already freed (double free or use after free)",
+        true,
+    ),
+    (
+        "free_after_refs",
+        "SSL_SESSION_free",
+        "session already freed (double free or use after free)",
+        true,
+    ),
+    (
+        "up_ref_after_free",
+        "SSL_SESSION_up_ref",
+        "session already freed (double free or use after free)",
+        true,
+    ),
+    (
+        "dup_after_free",
+        "SSL_SESSION_dup",
+        "session already freed (double free or use after free)",
+        true,
+    ),
+    (
+        "quarantine",
+        "SSL_SESSION_free",
+        "session already freed (double free or use after free)",
+        true,
+    ),
+    (
+        "free_not_session",
+        "SSL_SESSION_free",
+        "not an SSL_SESSION (pointer was never returned by ssl-session)",
+        false,
+    ),
+    (
+        "up_ref_not_session",
+        "SSL_SESSION_up_ref",
+        "not an SSL_SESSION (pointer was never returned by ssl-session)",
+        false,
+    ),
+    (
+        "dup_not_session",
+        "SSL_SESSION_dup",
+        "not an SSL_SESSION (pointer was never returned by ssl-session)",
+        false,
+    ),
+    (
+        "free_interior_pointer",
+        "SSL_SESSION_free",
+        "not an SSL_SESSION (pointer was never returned by ssl-session)",
+        false,
+    ),
+    (
+        "free_heap_pointer",
+        "SSL_SESSION_free",
+        "not an SSL_SESSION (pointer was never returned by ssl-session)",
+        false,
+    ),
+];
+
+fn check_report(
+    case: &str,
+    func: &str,
+    what: &str,
+    names_victim: bool,
+    out: &std::process::Output,
+) {
+    let stderr = text(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{case}: want one line, got {stderr:?}");
+    let line = lines[0];
+    let prefix = format!("ssl-session: {func}(0x");
+    assert!(
+        line.starts_with(&prefix) && line.ends_with(&format!("): {what}")),
+        "{case}: {line}"
+    );
+    if names_victim {
+        let stdout = text(&out.stdout);
+        let victim = stdout.lines().next().unwrap().trim_start_matches("victim ");
+        assert!(
+            line.contains(&format!("{func}({victim})")),
+            "{case}: {line} vs {victim}"
+        );
+    }
+}
+
+#[test]
+fn misuse_aborts_with_one_line() {
+    let exe = program("misuse", MISUSE, Target::Ours);
+    for &(case, func, what, victim) in CASES {
+        let out = run(&exe, &[case], &[]);
+        assert_eq!(out.status.signal(), Some(libc::SIGABRT), "{case}: {out:?}");
+        assert!(!text(&out.stdout).contains("survived"), "{case}");
+        check_report(case, func, what, victim, &out);
+    }
+}
+
+#[test]
+fn misuse_in_warn_mode_reports_and_returns_the_error_value() {
+    let exe = program("misuse", MISUSE, Target::Ours);
+    for &(case, func, what, victim) in CASES {
+        let out = run(&exe, &[case], &[("SSL_SESSION_MISUSE", "warn")]);
+        assert!(out.status.success(), "{case}: {out:?}");
+        let stdout = text(&out.stdout);
+        assert!(stdout.ends_with("survived\n"), "{case}: {stdout}");
+        if case.starts_with("up_ref") {
+            assert!(stdout.contains("up_ref = 0\n"), "{case}: {stdout}");
+        }
+        if case.starts_with("dup") {
+            assert!(stdout.contains("dup = (nil)\n"), "{case}: {stdout}");
+        }
+        check_report(case, func, what, victim, &out);
+    }
+}
+
+#[test]
+fn threads_share_one_session_exactly() {
+    for target in [Target::Ours, Target::Libssl] {
+        let out = run(&program("threads", THREADS, target), &["4", "500000"], &[]);
+        let o = text(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{target:?}: {o} {}",
+            text(&out.stderr)
+        );
+        assert_eq!(
+            o,
+            "4 threads x 500000 up_ref/free pairs: failed up_refs 0, destroyed before last free 0\n\
+             destroyed after last free 1\n"
+        );
+    }
+}
+
+fn valgrind(exe: &std::path::Path, args: &[&str], env: &[(&str, &str)]) {
+    let mut c = std::process::Command::new("valgrind");
+    c.args([
+        "--quiet",
+        "--leak-check=full",
+        "--show-leak-kinds=definite,indirect,possible",
+        "--errors-for-leak-kinds=definite,indirect,possible",
+        "--error-exitcode=99",
+    ]);
+    c.arg(exe).args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let out = c
+        .output()
+        .expect("valgrind is required for this test (apt-get install valgrind)");
+    assert!(
+        out.status.success(),
+        "valgrind {} {args:?}: {}\n{}",
+        exe.display(),
+        out.status,
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn valgrind_finds_no_errors_and_no_leaks() {
+    valgrind(&program("lifecycle", LIFECYCLE, Target::Ours), &[], &[]);
+    valgrind(
+        &program("threads", THREADS, Target::Ours),
+        &["4", "20000"],
+        &[],
+    );
+    let misuse = program("misuse", MISUSE, Target::Ours);
+    valgrind(&misuse, &["null"], &[]);
+    for &(case, ..) in CASES {
+        valgrind(&misuse, &[case], &[("SSL_SESSION_MISUSE", "warn")]);
+    }
+}
