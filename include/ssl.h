@@ -34,19 +34,227 @@ int CRYPTO_get_ex_new_index(int class_index, long argl, void *argp, CRYPTO_EX_ne
 
 
 /*
+ libssl's opaque cipher type. Pointers we return point into our own static table
+ (`cipher.rs`); pointers from libssl are recognised as foreign and forwarded.
+ */
+struct ssl_cipher_st;
+
+/*
  The opaque session type (`struct ssl_session_st` in OpenSSL). Never built in Rust:
  C only ever holds pointers to it, which point at our `object::Session` slots.
  */
 struct ssl_session_st;
 
 /*
+ libcrypto's opaque certificate type.
+ */
+struct x509_st;
+
+/*
  `typedef struct ssl_session_st SSL_SESSION;`, exactly as in `<openssl/ssl.h>`.
  */
 typedef struct ssl_session_st SSL_SESSION;
 
+/*
+ `typedef struct ssl_cipher_st SSL_CIPHER;`, as in `<openssl/types.h>`.
+ */
+typedef struct ssl_cipher_st SSL_CIPHER;
+
+/*
+ `typedef struct x509_st X509;`, as in `<openssl/types.h>`.
+ */
+typedef struct x509_st X509;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
+
+/*
+ Returns the session's start time in seconds since the epoch (0 for a NULL session).
+ */
+long SSL_SESSION_get_time(const SSL_SESSION *s);
+
+/*
+ Sets the start time (any value, negative included). Returns `t` itself, as OpenSSL
+ does (so setting 0 "returns 0"); 0 for a NULL session.
+ */
+long SSL_SESSION_set_time(SSL_SESSION *s, long t);
+
+/*
+ Returns the session's timeout in seconds (0 for a NULL session).
+ */
+long SSL_SESSION_get_timeout(const SSL_SESSION *s);
+
+/*
+ Sets the timeout in seconds (0 allowed). Returns 1; 0 and no change when `t` is
+ negative or the session is NULL.
+ */
+long SSL_SESSION_set_timeout(SSL_SESSION *s, long t);
+
+/*
+ Returns the protocol version (e.g. 0x0304 for TLS 1.3; 0 on a new session or NULL).
+ */
+int SSL_SESSION_get_protocol_version(const SSL_SESSION *s);
+
+/*
+ Sets the protocol version, unchecked (as in OpenSSL). Returns 1; 0 for NULL.
+ */
+int SSL_SESSION_set_protocol_version(SSL_SESSION *s, int version);
+
+/*
+ Returns the session's cipher, an entry of a static table (never free it), or NULL.
+ */
+const SSL_CIPHER *SSL_SESSION_get0_cipher(const SSL_SESSION *s);
+
+/*
+ Sets the session's cipher (NULL allowed). As in OpenSSL, only the cipher pointer
+ changes: the numeric cipher id a decoded session carries is kept, and i2d and print
+ fall back to it when the cipher is NULL. Accepts ciphers from libssl
+ (SSL_CIPHER_find, SSL_get_current_cipher) as well as ours; they are mapped by id.
+ Returns 1; 0 for a NULL session or a cipher unknown to OpenSSL 3.0's session table.
+ */
+int SSL_SESSION_set_cipher(SSL_SESSION *s, const SSL_CIPHER *cipher);
+
+/*
+ Returns the SNI host name kept with the session, or NULL. The session owns the string;
+ it stays valid until the next set1_hostname or the last free.
+ */
+const char *SSL_SESSION_get0_hostname(const SSL_SESSION *s);
+
+/*
+ Stores a copy of `hostname` (NULL clears it). Returns 1; 0 for a NULL session.
+ Unlike OpenSSL, passing the session's own current host name is safe.
+ */
+int SSL_SESSION_set1_hostname(SSL_SESSION *s, const char *hostname);
+
+/*
+ Writes the selected ALPN protocol (not NUL-terminated) and its length; NULL/0 when
+ there is none. The bytes belong to the session. Either output may be NULL here
+ (OpenSSL crashes); both are set to NULL/0 for a NULL session.
+ */
+void SSL_SESSION_get0_alpn_selected(const SSL_SESSION *s, const unsigned char **alpn, size_t *len);
+
+/*
+ Stores a copy of the ALPN protocol; NULL or length 0 clears it. Returns 1; 0 for a
+ NULL session.
+ */
+int SSL_SESSION_set1_alpn_selected(SSL_SESSION *s, const unsigned char *alpn, size_t len);
+
+/*
+ Returns a pointer to the session ID (up to 32 bytes, owned by the session) and writes
+ its length to `len` if `len` is not NULL. NULL (and length 0) for a NULL session.
+ */
+const unsigned char *SSL_SESSION_get_id(const SSL_SESSION *s, unsigned int *len);
+
+/*
+ Sets the session ID (at most 32 bytes; 0 allowed). Returns 1; 0 with
+ SSL_R_SSL_SESSION_ID_TOO_LONG queued and no change when longer; 0 for a NULL session or
+ NULL `sid` with a non-zero length. The session's own ID buffer may be passed.
+ */
+int SSL_SESSION_set1_id(SSL_SESSION *s, const unsigned char *sid, unsigned int sid_len);
+
+/*
+ Returns a pointer to the session ID context (up to 32 bytes, owned by the session)
+ and writes its length to `len` if not NULL. NULL (and length 0) for a NULL session.
+ */
+const unsigned char *SSL_SESSION_get0_id_context(const SSL_SESSION *s, unsigned int *len);
+
+/*
+ Sets the session ID context (at most 32 bytes). Returns 1; 0 with
+ SSL_R_SSL_SESSION_ID_CONTEXT_TOO_LONG queued and no change when longer; 0 for a NULL
+ session or NULL data with a non-zero length.
+ */
+int SSL_SESSION_set1_id_context(SSL_SESSION *s, const unsigned char *sid_ctx, unsigned int sid_ctx_len);
+
+/*
+ Copies up to `outlen` bytes of the master key (the resumption PSK for TLS 1.3) to
+ `out` and returns the number copied; with `outlen` 0 returns the key's full length.
+ 0 for a NULL session, or NULL `out` with a non-zero `outlen`.
+ */
+size_t SSL_SESSION_get_master_key(const SSL_SESSION *sess, unsigned char *out, size_t outlen);
+
+/*
+ Sets the master key (for TLS 1.3, the resumption PSK): up to 512 bytes, as OpenSSL
+ 3.0 allows. Returns 1; 0 and no change (no error queued, as OpenSSL) when longer, and
+ 0 for a NULL session or NULL `in` with a non-zero length.
+ */
+int SSL_SESSION_set1_master_key(SSL_SESSION *sess, const unsigned char *in_, size_t len);
+
+/*
+ Returns 1 if the session carries a non-empty ticket, else 0 (also for NULL).
+ */
+int SSL_SESSION_has_ticket(const SSL_SESSION *s);
+
+/*
+ Returns the ticket lifetime hint in seconds (0 if none, or for NULL).
+ */
+unsigned long SSL_SESSION_get_ticket_lifetime_hint(const SSL_SESSION *s);
+
+/*
+ Writes the ticket (owned by the session; NULL if none) to `tick` if not NULL, and its
+ length to `len` (NULL tolerated here; OpenSSL crashes). NULL/0 for a NULL session.
+ */
+void SSL_SESSION_get0_ticket(const SSL_SESSION *s, const unsigned char **tick, size_t *len);
+
+/*
+ Returns the maximum amount of early data the session allows (0: none; 0 for NULL).
+ */
+uint32_t SSL_SESSION_get_max_early_data(const SSL_SESSION *s);
+
+/*
+ Sets the maximum early data. Returns 1; 0 for NULL.
+ */
+int SSL_SESSION_set_max_early_data(SSL_SESSION *s, uint32_t max_early_data);
+
+/*
+ Writes the ticket application data (owned by the session; NULL/0 if none) to `data`
+ and `len`. Returns 1; 0 (outputs NULL/0) for a NULL session. NULL outputs are skipped.
+ */
+int SSL_SESSION_get0_ticket_appdata(SSL_SESSION *ss, void **data, size_t *len);
+
+/*
+ Stores a copy of the ticket application data; NULL or length 0 clears it. Returns 1;
+ 0 for a NULL session.
+ */
+int SSL_SESSION_set1_ticket_appdata(SSL_SESSION *ss, const void *data, size_t len);
+
+/*
+ Returns the peer's certificate, or NULL. No reference is taken: the session owns it
+ (call X509_up_ref to keep it beyond the session's life). The certificate is parsed on
+ the first call only.
+ */
+X509 *SSL_SESSION_get0_peer(SSL_SESSION *s);
+
+/*
+ Returns the compression method id (0: none; 0 for NULL).
+ */
+unsigned int SSL_SESSION_get_compress_id(const SSL_SESSION *s);
+
+/*
+ Returns the negotiated maximum fragment length mode (TLSEXT_max_fragment_length_*);
+ "unspecified" is reported as DISABLED (0), as in OpenSSL. 0 for NULL.
+ */
+uint8_t SSL_SESSION_get_max_fragment_length(const SSL_SESSION *sess);
+
+/*
+ Returns 1 if the session can be used for resumption (it has an ID or a ticket and was
+ not marked unresumable), else 0 (also for NULL).
+ */
+int SSL_SESSION_is_resumable(const SSL_SESSION *s);
+
+/*
+ Stores `data` in slot `idx` of the session's ex_data. Any `idx >= 0` works, whether or
+ not it was registered (libcrypto grows the slot list); returns 1, or 0 for a negative
+ `idx` with non-NULL data (libcrypto queues ERR_R_PASSED_INVALID_ARGUMENT), a NULL
+ session (OpenSSL crashes), or a misuse report in warn mode.
+ */
+int SSL_SESSION_set_ex_data(SSL_SESSION *ss, int idx, void *data);
+
+/*
+ Returns the value in slot `idx` of the session's ex_data, or NULL if none (also for a
+ negative or never-set `idx`, a NULL session, or a misuse report in warn mode).
+ */
+void *SSL_SESSION_get_ex_data(const SSL_SESSION *ss, int idx);
 
 /*
  Allocates a new, empty session with reference count 1.

@@ -45,6 +45,11 @@ pub fn find(code: u16) -> Option<&'static Cipher> {
         .map(|i| &CIPHERS[i])
 }
 
+/// The entry for a full 32-bit id (`0x0300xxxx`), e.g. from libssl's `SSL_CIPHER_get_id`.
+pub fn find_id(id: u32) -> Option<&'static Cipher> {
+    find((id & 0xFFFF) as u16).filter(|c| c.id == id)
+}
+
 /// The entry at `addr` when `addr` is the address of one of our table entries: how a
 /// `const SSL_CIPHER *` from C is recognised as ours rather than libssl's.
 pub fn from_addr(addr: usize) -> Option<&'static Cipher> {

@@ -43,3 +43,20 @@ pub struct ssl_session_st {
 
 /// `typedef struct ssl_session_st SSL_SESSION;`, exactly as in `<openssl/ssl.h>`.
 pub type SSL_SESSION = ssl_session_st;
+
+/// libssl's opaque cipher type. Pointers we return point into our own static table
+/// (`cipher.rs`); pointers from libssl are recognised as foreign and forwarded.
+pub struct ssl_cipher_st {
+    _opaque: [u8; 0],
+}
+
+/// `typedef struct ssl_cipher_st SSL_CIPHER;`, as in `<openssl/types.h>`.
+pub type SSL_CIPHER = ssl_cipher_st;
+
+/// libcrypto's opaque certificate type.
+pub struct x509_st {
+    _opaque: [u8; 0],
+}
+
+/// `typedef struct x509_st X509;`, as in `<openssl/types.h>`.
+pub type X509 = x509_st;

@@ -8,12 +8,13 @@ const UNRESOLVED: usize = 0;
 const ABSENT: usize = 1;
 
 pub struct NextSym {
-    name: &'static CStr,
+    /// NUL-terminated.
+    name: &'static str,
     addr: AtomicUsize,
 }
 
 impl NextSym {
-    pub const fn new(name: &'static CStr) -> Self {
+    pub const fn new(name: &'static str) -> Self {
         NextSym {
             name,
             addr: AtomicUsize::new(UNRESOLVED),
@@ -27,7 +28,8 @@ impl NextSym {
         if a == UNRESOLVED {
             // SAFETY: name is NUL-terminated; RTLD_NEXT is valid from inside a shared object
             // or an executable. Racing resolutions store the same value.
-            let p = unsafe { libc::dlsym(libc::RTLD_NEXT, self.name.as_ptr()) };
+            let name = CStr::from_bytes_with_nul(self.name.as_bytes()).expect("NUL-terminated");
+            let p = unsafe { libc::dlsym(libc::RTLD_NEXT, name.as_ptr()) };
             a = if p.is_null() { ABSENT } else { p as usize };
             self.addr.store(a, Ordering::Release);
         }
@@ -35,14 +37,26 @@ impl NextSym {
     }
 }
 
-/// `next_fn!(c"SSL_SESSION_free", unsafe extern "C" fn(*mut SSL_SESSION))` gives
+/// `next_fn!(SSL_SESSION_free, unsafe extern "C" fn(*mut SSL_SESSION))` gives
 /// `Option<fn>`: the next definition of that symbol, typed.
 #[macro_export]
 macro_rules! next_fn {
-    ($name:literal, $ty:ty) => {{
-        static SYM: $crate::next::NextSym = $crate::next::NextSym::new($name);
+    ($name:ident, $ty:ty) => {{
+        static SYM: $crate::next::NextSym =
+            $crate::next::NextSym::new(concat!(stringify!($name), "\0"));
         // SAFETY: the symbol has this C prototype in libssl/libcrypto 3.0.
         SYM.get()
             .map(|a| unsafe { ::std::mem::transmute::<usize, $ty>(a) })
     }};
+}
+
+/// The `foreign` argument of `ffi::with_session`: a closure that calls the next definition
+/// of the exported function with the same arguments, if there is one.
+/// `forward!(SSL_SESSION_free(ses) as unsafe extern "C" fn(*mut SSL_SESSION))`.
+#[macro_export]
+macro_rules! forward {
+    ($name:ident ( $($arg:expr),* ) as $ty:ty) => {
+        // SAFETY: an object that is not ours goes, unchanged, to the library that made it.
+        || $crate::next_fn!($name, $ty).map(|f| unsafe { f($($arg),*) })
+    };
 }

@@ -25,3 +25,65 @@ fn committed_header_is_current() {
         "include/ssl.h is stale: run make header (then commit include/ssl.h)"
     );
 }
+
+fn compile(compiler: &str, std: &str, src: &str, ext: &str) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = std::env::temp_dir().join(format!("ssl-session-header-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join(format!("t{}.{ext}", src.len()));
+    std::fs::write(&file, src).unwrap();
+    let out = std::process::Command::new(compiler)
+        .args([
+            std,
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-pedantic",
+            "-fsyntax-only",
+        ])
+        .arg(format!("-I{}", root.join("include").display()))
+        .arg(&file)
+        .output()
+        .expect("compiler");
+    assert!(
+        out.status.success(),
+        "{compiler} {std}:\n{src}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+const USE_API: &str = r#"
+int use_api(void);
+int use_api(void)
+{
+    SSL_SESSION *s = SSL_SESSION_new();
+    unsigned int n = 0;
+    int idx = SSL_SESSION_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    const unsigned char *id = SSL_SESSION_get_id(s, &n);
+    int ok = SSL_SESSION_up_ref(s) + (id != NULL) + idx;
+    SSL_SESSION_free(s);
+    SSL_SESSION_free(s);
+    return ok;
+}
+"#;
+
+#[test]
+fn header_alone_compiles_as_c11_and_cxx() {
+    let src = format!("#include \"ssl.h\"\n#include <stddef.h>\n{USE_API}");
+    compile("cc", "-std=c11", &src, "c");
+    compile("c++", "-std=c++17", &src, "cc");
+}
+
+#[test]
+fn header_and_openssls_compile_together_in_either_order() {
+    for first_ours in [true, false] {
+        let (a, b) = ("#include \"ssl.h\"\n", "#include <openssl/ssl.h>\n");
+        let inc = if first_ours {
+            format!("{a}{b}")
+        } else {
+            format!("{b}{a}")
+        };
+        compile("cc", "-std=c11", &format!("{inc}{USE_API}"), "c");
+        compile("c++", "-std=c++17", &format!("{inc}{USE_API}"), "cc");
+    }
+}

@@ -2,7 +2,7 @@
 
 use crate::crypto::{CRYPTO_EX_dup, CRYPTO_EX_free, CRYPTO_EX_new};
 use crate::ffi::with_session;
-use crate::{crypto, exdata, next_fn, SSL_SESSION};
+use crate::{crypto, exdata, forward, next_fn, SSL_SESSION};
 use libc::{c_int, c_long, c_void};
 
 /// libcrypto's CRYPTO_get_ex_new_index(), passed through unchanged.
@@ -29,7 +29,7 @@ pub extern "C" fn CRYPTO_get_ex_new_index(
         Option<CRYPTO_EX_dup>,
         Option<CRYPTO_EX_free>,
     ) -> c_int;
-    match next_fn!(c"CRYPTO_get_ex_new_index", F) {
+    match next_fn!(CRYPTO_get_ex_new_index, F) {
         // SAFETY: forwarded unchanged to libcrypto's definition.
         Some(f) => unsafe { f(class_index, argl, argp, new_func, dup_func, free_func) },
         None => -1,
@@ -50,14 +50,12 @@ pub extern "C" fn SSL_SESSION_set_ex_data(
         "SSL_SESSION_set_ex_data",
         ss,
         0,
-        || {
-            next_fn!(
-                c"SSL_SESSION_set_ex_data",
-                unsafe extern "C" fn(*mut SSL_SESSION, c_int, *mut c_void) -> c_int
-            )
-            // SAFETY: a foreign session goes to the library that made it.
-            .map(|f| unsafe { f(ss, idx, data) })
-        },
+        forward!(SSL_SESSION_set_ex_data(ss, idx, data)
+            as unsafe extern "C" fn(
+                *mut SSL_SESSION,
+                c_int,
+                *mut c_void,
+            ) -> c_int),
         |s| {
             let (ad, lock) = s.ex();
             let _g = lock.write();
@@ -75,14 +73,8 @@ pub extern "C" fn SSL_SESSION_get_ex_data(ss: *const SSL_SESSION, idx: c_int) ->
         "SSL_SESSION_get_ex_data",
         ss,
         std::ptr::null_mut(),
-        || {
-            next_fn!(
-                c"SSL_SESSION_get_ex_data",
-                unsafe extern "C" fn(*const SSL_SESSION, c_int) -> *mut c_void
-            )
-            // SAFETY: a foreign session goes to the library that made it.
-            .map(|f| unsafe { f(ss, idx) })
-        },
+        forward!(SSL_SESSION_get_ex_data(ss, idx)
+            as unsafe extern "C" fn(*const SSL_SESSION, c_int) -> *mut c_void),
         |s| {
             let (ad, lock) = s.ex();
             // Recursive: ex_data callbacks may read while a dup holds the lock.

@@ -4,7 +4,7 @@ use crate::ffi::{guard, with_session};
 use crate::misuse::{self};
 use crate::object::Session;
 use crate::session::SessionData;
-use crate::{next_fn, SSL_SESSION};
+use crate::{forward, SSL_SESSION};
 use libc::c_int;
 
 /// Allocates a new, empty session with reference count 1.
@@ -35,14 +35,9 @@ pub extern "C" fn SSL_SESSION_dup(src: *const SSL_SESSION) -> *mut SSL_SESSION {
         "SSL_SESSION_dup",
         src,
         std::ptr::null_mut(),
-        || {
-            next_fn!(
-                c"SSL_SESSION_dup",
-                unsafe extern "C" fn(*const SSL_SESSION) -> *mut SSL_SESSION
-            )
-            // SAFETY: a foreign session goes to the library that made it.
-            .map(|f| unsafe { f(src) })
-        },
+        forward!(
+            SSL_SESSION_dup(src) as unsafe extern "C" fn(*const SSL_SESSION) -> *mut SSL_SESSION
+        ),
         |s| s.dup().map_or(std::ptr::null_mut(), |d| d.as_c()),
     )
 }
@@ -56,14 +51,7 @@ pub extern "C" fn SSL_SESSION_up_ref(ses: *mut SSL_SESSION) -> c_int {
         "SSL_SESSION_up_ref",
         ses,
         0,
-        || {
-            next_fn!(
-                c"SSL_SESSION_up_ref",
-                unsafe extern "C" fn(*mut SSL_SESSION) -> c_int
-            )
-            // SAFETY: a foreign session goes to the library that made it.
-            .map(|f| unsafe { f(ses) })
-        },
+        forward!(SSL_SESSION_up_ref(ses) as unsafe extern "C" fn(*mut SSL_SESSION) -> c_int),
         |s| s.up_ref() as c_int,
     )
 }
@@ -79,11 +67,7 @@ pub extern "C" fn SSL_SESSION_free(ses: *mut SSL_SESSION) {
         "SSL_SESSION_free",
         ses,
         (),
-        || {
-            next_fn!(c"SSL_SESSION_free", unsafe extern "C" fn(*mut SSL_SESSION))
-                // SAFETY: a foreign session goes to the library that made it.
-                .map(|f| unsafe { f(ses) })
-        },
+        forward!(SSL_SESSION_free(ses) as unsafe extern "C" fn(*mut SSL_SESSION)),
         |s| {
             if let Err(m) = s.release() {
                 misuse::report("SSL_SESSION_free", ses as usize, m);
