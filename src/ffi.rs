@@ -21,8 +21,46 @@ pub fn with_session<R: Copy>(
     foreign: impl FnOnce() -> Option<R>,
     body: impl FnOnce(&'static Session) -> R,
 ) -> R {
+    if let Some(s) = object::live(ptr as usize) {
+        return guard(func, ptr as usize, err, || body(s));
+    }
+    not_live(func, ptr, err, foreign)
+}
+
+/// Like `with_session`, for bodies that check liveness themselves from the result of an
+/// atomic instruction on the slot (up_ref, free): `body` gets any slot of ours and
+/// returns `None`, having changed nothing, when it is not a live session.
+#[inline(always)]
+pub fn with_slot<R: Copy>(
+    func: &'static str,
+    ptr: *const crate::SSL_SESSION,
+    err: R,
+    foreign: impl FnOnce() -> Option<R>,
+    body: impl FnOnce(&'static Session) -> Option<R>,
+) -> R {
+    if let Some(s) = object::slot(ptr as usize) {
+        if let Some(r) = guard(func, ptr as usize, Some(err), || body(s)) {
+            return r;
+        }
+    }
+    not_live(func, ptr, err, foreign)
+}
+
+/// NULL, freed, foreign, or a live session of ours whose count was already 0.
+#[cold]
+#[inline(never)]
+fn not_live<R: Copy>(
+    func: &'static str,
+    ptr: *const crate::SSL_SESSION,
+    err: R,
+    foreign: impl FnOnce() -> Option<R>,
+) -> R {
     match object::lookup(ptr as usize) {
-        Lookup::Ours(s) => guard(func, ptr as usize, err, || body(s)),
+        // Only reached through with_slot: two threads freed the last reference at once.
+        Lookup::Ours(_) => {
+            misuse::report(func, ptr as usize, Misuse::Underflow);
+            err
+        }
         Lookup::Null => err,
         Lookup::Freed => {
             misuse::report(func, ptr as usize, Misuse::Freed);

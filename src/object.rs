@@ -1,39 +1,53 @@
 //! The C-facing session object: a slot in our own arena, so that any pointer C hands us
 //! can be recognised (ours, freed, or not a session) before we write through it.
 //!
-//! Slot layout: a tag word at offset 0, an atomic reference count that saturates, the
-//! ex_data block libcrypto manages, and the session data behind a read-write lock.
+//! Slot layout: at offset 0 one atomic word holding a tag (live / freed) and the reference
+//! count, which saturates; a "shared" flag; the ex_data block libcrypto manages; and the
+//! session data behind a read-write lock. The tag and the count share a word so that
+//! up_ref and free check liveness from the result of their one atomic instruction.
 //! Slot memory is never returned to the allocator, so reading the tag of a freed or
 //! stale slot is always a valid read; the data inside is dropped (and its secrets wiped)
 //! at the last free, and the slot then waits in the quarantine (`quarantine.rs`).
 
 use crate::crypto::CRYPTO_EX_DATA;
 use crate::exdata;
-use crate::quarantine::{self, Pool, MAX_CHUNKS};
+use crate::quarantine::{self, Global, Local, MAX_CHUNKS};
 use crate::session::SessionData;
 use parking_lot::{Mutex, RwLock};
-use std::alloc::Layout;
-use std::cell::UnsafeCell;
+use std::cell::{RefCell, UnsafeCell};
 use std::mem::MaybeUninit;
-use std::sync::atomic::{fence, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-const TAG_LIVE: u64 = u64::from_le_bytes(*b"SSLSESS1");
-const TAG_FREED: u64 = u64::from_le_bytes(*b"SSLSESS0");
+/// The high half of `state`: "SSL1" for a live session, "SSL0" once destroyed.
+const TAG_LIVE: u64 = 0x5353_4C31;
+const TAG_FREED: u64 = 0x5353_4C30;
+const LIVE: u64 = TAG_LIVE << 32;
+const FREED: u64 = TAG_FREED << 32;
+const COUNT: u64 = 0xFFFF_FFFF;
 
 /// Counts at or above this are saturated: the session is then never freed (BoringSSL's
-/// rule: leaking beats freeing early). The headroom up to `u32::MAX` absorbs racing ops.
-const SATURATED: u32 = 1 << 31;
-const STUCK: u32 = 3 << 30;
+/// rule: leaking beats freeing early). The headroom up to 2^32 absorbs racing ops, so the
+/// count never carries into the tag.
+const SATURATED: u64 = 1 << 31;
+const STUCK: u64 = 3 << 30;
 
-#[repr(C)]
+/// 256 bytes, so a slot's address is recognised with a mask.
+#[repr(C, align(256))]
 pub struct Session {
-    tag: AtomicU64,
-    refs: AtomicU32,
+    /// `tag << 32 | count`.
+    state: AtomicU64,
     ex: UnsafeCell<CRYPTO_EX_DATA>,
     /// Guards `ex` against concurrent set/get (libcrypto does not lock an object's slots).
     ex_lock: RwLock<()>,
     data: UnsafeCell<MaybeUninit<RwLock<SessionData>>>,
+    /// Set by the first up_ref. Until then the count is 1 and the creator holds it, so
+    /// the last free needs no atomic read-modify-write. Kept last, away from `state`'s
+    /// cache line, so that reading it costs nothing when threads fight over the count.
+    shared: AtomicBool,
 }
+
+const SLOT: usize = std::mem::size_of::<Session>();
+const _: () = assert!(SLOT == 256, "the slot outgrew 256 bytes");
 
 // SAFETY: `data` is only reached through its RwLock, `ex` through `ex_lock` (or with sole
 // ownership, at creation and destruction); the rest are atomics.
@@ -47,86 +61,170 @@ pub enum Lookup {
     Foreign,
 }
 
-static CHUNKS: [AtomicPtr<Session>; MAX_CHUNKS] =
-    [const { AtomicPtr::new(std::ptr::null_mut()) }; MAX_CHUNKS];
-static NCHUNKS: AtomicUsize = AtomicUsize::new(0);
-static POOL: Mutex<Pool> = Mutex::new(Pool::new());
+/// Chunk base addresses (0 = not made yet). Chunks are anonymous mappings: pages are
+/// committed only when a slot in them is first used, and never unmapped.
+static CHUNKS: [AtomicUsize; MAX_CHUNKS] = [const { AtomicUsize::new(0) }; MAX_CHUNKS];
+static GLOBAL: Mutex<Global> = Mutex::new(Global::new());
 
-const SLOT: usize = std::mem::size_of::<Session>();
+thread_local! {
+    static LOCAL: RefCell<LocalPool> = RefCell::new(LocalPool(Local::default()));
+}
+
+/// A thread's batches; at thread exit they go back to the global pool.
+struct LocalPool(Local);
+
+impl Drop for LocalPool {
+    fn drop(&mut self) {
+        let mut g = GLOBAL.lock();
+        g.flush(&mut self.0.freed);
+        g.flush(&mut self.0.ready);
+    }
+}
+
+/// The slot at `addr`, live or not, if `addr` is the start of one of our slots: the hot
+/// path of every call. Reading a slot's state is then always a valid read.
+#[inline(always)]
+pub fn slot(addr: usize) -> Option<&'static Session> {
+    let base = CHUNKS[0].load(Ordering::Relaxed);
+    let off = addr.wrapping_sub(base);
+    if base != 0 && off < quarantine::chunk_len(0) * SLOT && off % SLOT == 0 {
+        // SAFETY: addr is the start of a slot of chunk 0, which stays mapped for good.
+        return Some(unsafe { &*(addr as *const Session) });
+    }
+    slot_slow(addr)
+}
+
+#[cold]
+fn slot_slow(addr: usize) -> Option<&'static Session> {
+    for (k, chunk) in CHUNKS.iter().enumerate() {
+        let base = chunk.load(Ordering::Acquire);
+        if base == 0 {
+            break;
+        }
+        let off = addr.wrapping_sub(base);
+        if off < quarantine::chunk_len(k) * SLOT {
+            // SAFETY: inside a chunk we mapped and never unmap, at a slot boundary.
+            return (off % SLOT == 0).then(|| unsafe { &*(addr as *const Session) });
+        }
+    }
+    None
+}
+
+/// The live session at `addr`, if `addr` is one.
+#[inline(always)]
+pub fn live(addr: usize) -> Option<&'static Session> {
+    slot(addr).filter(|s| s.is_live())
+}
 
 /// Classify a pointer without dereferencing anything that is not one of our slots.
-#[inline]
 pub fn lookup(addr: usize) -> Lookup {
     if addr == 0 {
         return Lookup::Null;
     }
-    let n = NCHUNKS.load(Ordering::Acquire);
-    for (k, chunk) in CHUNKS.iter().enumerate().take(n) {
-        let base = chunk.load(Ordering::Relaxed) as usize;
-        let off = addr.wrapping_sub(base);
-        if off < quarantine::chunk_len(k) * SLOT {
-            if off % SLOT != 0 {
-                return Lookup::Foreign;
-            }
-            // SAFETY: addr is the start of a slot inside a chunk we allocated and never free.
-            let s: &'static Session = unsafe { &*(addr as *const Session) };
-            return match s.tag.load(Ordering::Acquire) {
-                TAG_LIVE => Lookup::Ours(s),
-                TAG_FREED => Lookup::Freed,
-                _ => Lookup::Foreign,
-            };
-        }
+    match slot(addr) {
+        Some(s) => match s.state.load(Ordering::Acquire) >> 32 {
+            TAG_LIVE => Lookup::Ours(s),
+            TAG_FREED => Lookup::Freed,
+            _ => Lookup::Foreign,
+        },
+        None => Lookup::Foreign,
     }
-    Lookup::Foreign
 }
 
-/// A slot from the pool, growing the arena when every slot has been used. Panics only if
-/// the allocator fails (the caller turns that into NULL).
-fn alloc_slot() -> &'static Session {
-    let mut pool = POOL.lock();
-    let i = pool.take();
-    let (k, off) = quarantine::chunk_of(i);
-    if off == 0 && k >= NCHUNKS.load(Ordering::Relaxed) {
-        let layout = Layout::array::<Session>(quarantine::chunk_len(k)).expect("chunk size");
-        // SAFETY: non-zero layout; all-zero bytes are a valid, never-used slot (tag 0).
-        let p = unsafe { std::alloc::alloc_zeroed(layout) } as *mut Session;
-        if p.is_null() {
-            std::alloc::handle_alloc_error(layout);
+/// Refill a thread's ready batch, mapping chunks as slot numbers grow.
+fn refill(ready: &mut Vec<usize>) {
+    let mut g = GLOBAL.lock();
+    let top = g.refill(ready);
+    let (last, _) = quarantine::chunk_of(top);
+    for k in 0..=last {
+        if CHUNKS[k].load(Ordering::Relaxed) != 0 {
+            continue;
         }
-        CHUNKS[k].store(p, Ordering::Relaxed);
-        NCHUNKS.store(k + 1, Ordering::Release);
+        let bytes = quarantine::chunk_len(k) * SLOT;
+        // SAFETY: a fresh private anonymous mapping; zero bytes are a never-used slot.
+        let p = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                bytes,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+                -1,
+                0,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            // Out of address space: give back what this chunk would have held.
+            ready.retain(|&s| quarantine::chunk_of(s).0 < k);
+            return;
+        }
+        CHUNKS[k].store(p as usize, Ordering::Release);
     }
-    let base = CHUNKS[k].load(Ordering::Relaxed);
-    // SAFETY: off < chunk_len(k) and the chunk is allocated; the slot is unused, so nobody
+}
+
+fn slot_addr(i: usize) -> usize {
+    let (k, off) = quarantine::chunk_of(i);
+    CHUNKS[k].load(Ordering::Acquire) + off * SLOT
+}
+
+fn slot_number(addr: usize) -> usize {
+    for (k, chunk) in CHUNKS.iter().enumerate() {
+        let off = addr.wrapping_sub(chunk.load(Ordering::Acquire));
+        if off < quarantine::chunk_len(k) * SLOT {
+            return quarantine::slot_number(k, off / SLOT);
+        }
+    }
+    unreachable!("a session is always inside a chunk")
+}
+
+/// A never-live slot for a new session, or `None` when memory runs out.
+fn alloc_slot() -> Option<&'static Session> {
+    let take = |l: &mut Local| l.take(refill);
+    let i = LOCAL
+        .try_with(|l| take(&mut l.borrow_mut().0))
+        // During thread teardown our thread-local is gone: use the global pool directly.
+        .unwrap_or_else(|_| take(&mut Local::default()))?;
+    // SAFETY: refill made sure slot i's chunk is mapped; the slot is not live, so nobody
     // else holds a reference to its interior.
-    unsafe { &*base.add(off) }
+    Some(unsafe { &*(slot_addr(i) as *const Session) })
+}
+
+fn free_slot(addr: usize) {
+    let slot = slot_number(addr);
+    let flush = |v: &mut Vec<usize>| GLOBAL.lock().flush(v);
+    if LOCAL
+        .try_with(|l| l.borrow_mut().0.give(slot, flush))
+        .is_err()
+    {
+        GLOBAL.lock().flush(&mut vec![slot]);
+    }
 }
 
 impl Session {
     /// A new live session holding `data`, with count 1 and (when needed) ex_data "new"
     /// callbacks run, exactly as `SSL_SESSION_new` does.
-    pub fn create(data: SessionData) -> &'static Session {
-        let s = alloc_slot();
+    /// `make` builds the data straight into the slot (no copy through the stack).
+    #[inline(always)]
+    pub fn create(make: impl FnOnce() -> SessionData) -> Option<&'static Session> {
+        let s = alloc_slot()?;
         // SAFETY: the slot is not live, so we are its only user until we publish the tag.
         unsafe {
-            (*s.data.get()).write(RwLock::new(data));
+            (*s.data.get()).write(RwLock::new(make()));
             *s.ex.get() = CRYPTO_EX_DATA {
                 ctx: std::ptr::null_mut(),
                 sk: std::ptr::null_mut(),
             };
         }
-        s.refs.store(1, Ordering::Relaxed);
-        s.tag.store(TAG_LIVE, Ordering::Release);
+        s.shared.store(false, Ordering::Relaxed);
+        s.state.store(LIVE | 1, Ordering::Release);
         // SAFETY: the object is live and not yet shared.
         unsafe { exdata::on_new(s.as_c(), s.ex.get()) };
-        s
+        Some(s)
     }
 
     /// `SSL_SESSION_dup`: a new session with a copy of the data, then "new" and "dup"
     /// ex_data callbacks. `None` (with OpenSSL's error queued) when a dup callback fails.
     pub fn dup(&'static self) -> Option<&'static Session> {
-        let data = self.data().read().dup();
-        let d = Session::create(data);
+        let d = Session::create(|| self.data().read().dup())?;
         let ok = {
             // Recursive read: a dup callback may itself read the source's ex_data.
             let _g = self.ex_lock.read_recursive();
@@ -139,7 +237,7 @@ impl Session {
                 crate::crypto::ERR_R_MALLOC_FAILURE,
                 c"ssl_session_dup",
             );
-            let _ = d.release();
+            d.release();
             return None;
         }
         Some(d)
@@ -155,64 +253,76 @@ impl Session {
         unsafe { (*self.data.get()).assume_init_ref() }
     }
 
-    /// `SSL_SESSION_up_ref`: 1, or 0 when the count is saturated.
-    #[inline]
-    pub fn up_ref(&self) -> bool {
-        let old = self.refs.fetch_add(1, Ordering::Relaxed);
-        if old >= SATURATED - 1 {
-            self.refs.store(STUCK, Ordering::Relaxed);
-            return false;
-        }
-        true
+    #[inline(always)]
+    pub fn is_live(&self) -> bool {
+        self.state.load(Ordering::Acquire) >> 32 == TAG_LIVE
     }
 
-    /// `SSL_SESSION_free` on a live session: drop one reference and destroy at the last.
-    /// `Err` when the count was already 0 (two threads raced to free the last reference).
-    #[inline]
-    pub fn release(&'static self) -> Result<(), crate::misuse::Misuse> {
-        let old = self.refs.fetch_sub(1, Ordering::Release);
-        if old == 1 {
+    /// `SSL_SESSION_up_ref` on a slot: `Some(true)`, `Some(false)` when the count is
+    /// saturated, `None` (nothing changed) when the slot is not a live session.
+    #[inline(always)]
+    pub fn try_up_ref(&self) -> Option<bool> {
+        let shared = self.shared.load(Ordering::Relaxed);
+        let old = self.state.fetch_add(1, Ordering::Relaxed);
+        if old >> 32 != TAG_LIVE {
+            self.state.fetch_sub(1, Ordering::Relaxed);
+            return None;
+        }
+        if !shared {
+            self.shared.store(true, Ordering::Relaxed);
+        }
+        if old & COUNT >= SATURATED - 1 {
+            self.state.store(LIVE | STUCK, Ordering::Relaxed);
+            return Some(false);
+        }
+        Some(true)
+    }
+
+    /// `SSL_SESSION_free` on a slot: drop one reference, destroy at the last. `None`
+    /// (nothing changed) when the slot is not a live session.
+    #[inline(always)]
+    pub fn try_release(&'static self) -> Option<()> {
+        if !self.shared.load(Ordering::Relaxed) {
+            // Never up_ref'd: the count is 1 and the caller holds it.
+            if self.state.load(Ordering::Acquire) != LIVE | 1 {
+                return None;
+            }
+            self.destroy();
+            return Some(());
+        }
+        let old = self.state.fetch_sub(1, Ordering::Release);
+        if old == LIVE | 1 {
             fence(Ordering::Acquire);
             self.destroy();
-            Ok(())
-        } else if old >= SATURATED {
-            self.refs.store(STUCK, Ordering::Relaxed);
-            Ok(())
-        } else if old == 0 {
-            self.refs.store(0, Ordering::Relaxed);
-            Err(crate::misuse::Misuse::Underflow)
-        } else {
-            Ok(())
+        } else if old >> 32 != TAG_LIVE || old & COUNT == 0 {
+            // Freed, or a count already at 0 (two threads raced to free the last one).
+            self.state.fetch_add(1, Ordering::Relaxed);
+            return None;
+        } else if old & COUNT >= SATURATED {
+            self.state.store(LIVE | STUCK, Ordering::Relaxed);
         }
+        Some(())
+    }
+
+    /// Drop the creator's reference of a session nobody else has seen (failed dup).
+    fn release(&'static self) {
+        self.destroy();
     }
 
     /// The current count (tests and diagnostics only; racy by nature).
-    pub fn refs(&self) -> u32 {
-        self.refs.load(Ordering::Relaxed)
+    pub fn refs(&self) -> u64 {
+        self.state.load(Ordering::Relaxed) & COUNT
     }
 
     fn destroy(&'static self) {
         // Free callbacks run first, while every field is still readable, as in OpenSSL.
         // SAFETY: we held the last reference, so nobody else uses `ex`.
         unsafe { exdata::on_free(self.as_c(), self.ex.get()) };
-        self.tag.store(TAG_FREED, Ordering::Release);
+        self.state.store(FREED, Ordering::Release);
         // SAFETY: the session is no longer live, so no `&SessionData` can be made; dropping
         // in place wipes secrets and releases the buffers.
         unsafe { (*self.data.get()).assume_init_drop() };
-        let slot = self.slot_number();
-        POOL.lock().give(slot);
-    }
-
-    fn slot_number(&'static self) -> usize {
-        let addr = self as *const Session as usize;
-        let n = NCHUNKS.load(Ordering::Acquire);
-        for (k, chunk) in CHUNKS.iter().enumerate().take(n) {
-            let off = addr.wrapping_sub(chunk.load(Ordering::Relaxed) as usize);
-            if off < quarantine::chunk_len(k) * SLOT {
-                return quarantine::slot_number(k, off / SLOT);
-            }
-        }
-        unreachable!("a live session is always inside a chunk")
+        free_slot(self as *const Session as usize);
     }
 
     /// The ex_data block and its lock, for `SSL_SESSION_get/set_ex_data` and dup.
@@ -222,8 +332,9 @@ impl Session {
 
     /// Test hook: force the count, to reach saturation without 2^31 calls.
     #[cfg(test)]
-    pub fn set_refs_for_test(&self, n: u32) {
-        self.refs.store(n, Ordering::Relaxed);
+    pub fn set_refs_for_test(&self, n: u64) {
+        self.shared.store(true, Ordering::Relaxed);
+        self.state.store(LIVE | n, Ordering::Relaxed);
     }
 }
 
@@ -233,12 +344,12 @@ mod tests {
 
     #[test]
     fn saturated_sessions_are_never_freed() {
-        let s = Session::create(SessionData::new(0));
+        let s = Session::create(|| SessionData::new(0)).unwrap();
         s.set_refs_for_test(SATURATED - 2);
-        assert!(s.up_ref());
-        assert!(!s.up_ref(), "at the maximum up_ref fails");
+        assert_eq!(s.try_up_ref(), Some(true));
+        assert_eq!(s.try_up_ref(), Some(false), "at the maximum up_ref fails");
         for _ in 0..10 {
-            assert!(s.release().is_ok());
+            assert_eq!(s.try_release(), Some(()));
         }
         assert!(s.refs() >= SATURATED);
         assert!(matches!(
@@ -249,7 +360,7 @@ mod tests {
 
     #[test]
     fn lookup_tells_ours_freed_and_foreign_apart() {
-        let s = Session::create(SessionData::new(0));
+        let s = Session::create(|| SessionData::new(0)).unwrap();
         let addr = s as *const Session as usize;
         assert!(matches!(lookup(addr), Lookup::Ours(_)));
         assert!(matches!(lookup(addr + 8), Lookup::Foreign));
@@ -259,7 +370,10 @@ mod tests {
             lookup(&local as *const u64 as usize),
             Lookup::Foreign
         ));
-        s.release().unwrap();
+        s.try_release().unwrap();
+        assert!(matches!(lookup(addr), Lookup::Freed));
+        assert_eq!(s.try_release(), None, "a double free changes nothing");
+        assert_eq!(s.try_up_ref(), None);
         assert!(matches!(lookup(addr), Lookup::Freed));
     }
 }

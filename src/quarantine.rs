@@ -1,55 +1,98 @@
 //! Which session slot to hand out next, and the quarantine that keeps freed slots out of
-//! use long enough for a stale pointer to be recognised.
+//! use long enough for a stale pointer to be recognised. Safe logic only: slot numbers,
+//! no pointers.
 //!
-//! Slots are numbered 0, 1, 2, ... in the order they were first made. A freed slot joins
-//! the back of a FIFO and is reused only once more than `QUARANTINE` slots wait behind
-//! it, so a double free or use after free is caught for at least the last 4096 frees.
-//! Safe logic only: slot numbers, no pointers.
+//! Slots are numbered 0, 1, 2, ... in the order they are first made. A freed slot joins
+//! the back of a global FIFO and comes out at the front only while more than `QUARANTINE`
+//! slots wait behind it, so a double free or use after free is caught for at least the
+//! last 4096 frees. To keep the global lock off the hot path, each thread moves slots in
+//! batches: it takes `BATCH` ready slots at a time, and hands its frees back `BATCH` at a
+//! time (a slot waiting in a thread's batch of frees is not reusable either).
 
 use std::collections::VecDeque;
 
 /// How many of the most recent frees are never reused.
 pub const QUARANTINE: usize = 4096;
+/// Slots moved between a thread and the global pool per lock.
+pub const BATCH: usize = 64;
 
 /// Slots live in chunks that double in size: chunk k holds `FIRST_CHUNK << k` slots.
-pub const FIRST_CHUNK: usize = 256;
-/// 256 · (2^32 − 1) slots is more than any address space holds.
-pub const MAX_CHUNKS: usize = 32;
+/// The first chunk (reserved, not committed, memory) serves most processes entirely.
+pub const FIRST_CHUNK: usize = 1 << 18;
+/// Far more than any address space holds.
+pub const MAX_CHUNKS: usize = 24;
 
-pub struct Pool {
+/// The process-wide pool, behind a lock.
+pub struct Global {
     made: usize,
-    freed: VecDeque<usize>,
+    fifo: VecDeque<usize>,
 }
 
-impl Pool {
+impl Global {
     pub const fn new() -> Self {
-        Pool {
+        Global {
             made: 0,
-            freed: VecDeque::new(),
+            fifo: VecDeque::new(),
         }
     }
 
-    /// The slot for a new session: the oldest freed slot once the quarantine is full,
-    /// else a never-used one.
-    pub fn take(&mut self) -> usize {
-        if self.freed.len() > QUARANTINE {
-            if let Some(i) = self.freed.pop_front() {
-                return i;
-            }
+    /// Fill `out` up to `BATCH` slots: the oldest freed slots once the quarantine is
+    /// full, else never-used ones. Returns the highest slot number handed out (so the
+    /// caller can make sure its chunk exists).
+    pub fn refill(&mut self, out: &mut Vec<usize>) -> usize {
+        let mut top = 0;
+        while out.len() < BATCH {
+            let slot = if self.fifo.len() > QUARANTINE {
+                self.fifo.pop_front().unwrap_or(0)
+            } else {
+                self.made += 1;
+                self.made - 1
+            };
+            top = top.max(slot);
+            out.push(slot);
         }
-        self.made += 1;
-        self.made - 1
+        top
     }
 
-    /// A destroyed session's slot enters the quarantine.
-    pub fn give(&mut self, slot: usize) {
-        self.freed.push_back(slot);
+    /// Freed slots enter the quarantine, in the order they were freed.
+    pub fn flush(&mut self, from: &mut Vec<usize>) {
+        self.fifo.extend(from.drain(..));
+    }
+
+    /// Slots handed out and not yet back in the FIFO (live sessions plus thread batches).
+    pub fn outstanding(&self) -> usize {
+        self.made - self.fifo.len()
     }
 }
 
-impl Default for Pool {
+impl Default for Global {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// One thread's batches.
+#[derive(Default)]
+pub struct Local {
+    pub ready: Vec<usize>,
+    pub freed: Vec<usize>,
+}
+
+impl Local {
+    /// A slot for a new session; `refill` is called when the ready batch is empty.
+    pub fn take(&mut self, refill: impl FnOnce(&mut Vec<usize>)) -> Option<usize> {
+        if self.ready.is_empty() {
+            refill(&mut self.ready);
+        }
+        self.ready.pop()
+    }
+
+    /// A destroyed session's slot; `flush` is called when a full batch has gathered.
+    pub fn give(&mut self, slot: usize, flush: impl FnOnce(&mut Vec<usize>)) {
+        self.freed.push(slot);
+        if self.freed.len() >= BATCH {
+            flush(&mut self.freed);
+        }
     }
 }
 
@@ -76,35 +119,52 @@ mod tests {
 
     #[test]
     fn chunks_tile_the_slot_numbers() {
-        let mut expect_k = 0;
-        let mut expect_off = 0;
-        for i in 0..FIRST_CHUNK * 15 {
-            assert_eq!(chunk_of(i), (expect_k, expect_off), "slot {i}");
-            assert_eq!(slot_number(expect_k, expect_off), i);
-            expect_off += 1;
-            if expect_off == chunk_len(expect_k) {
-                expect_k += 1;
-                expect_off = 0;
-            }
+        for i in (0..FIRST_CHUNK * 7).step_by(997).chain([
+            0,
+            FIRST_CHUNK - 1,
+            FIRST_CHUNK,
+            3 * FIRST_CHUNK,
+        ]) {
+            let (k, off) = chunk_of(i);
+            assert!(off < chunk_len(k), "slot {i}");
+            assert_eq!(slot_number(k, off), i);
         }
+        assert_eq!(chunk_of(FIRST_CHUNK), (1, 0));
+        assert_eq!(chunk_of(3 * FIRST_CHUNK), (2, 0));
     }
 
+    /// One thread frees a slot, then any mix of takes and frees: the slot comes back only
+    /// after more than QUARANTINE other frees.
     #[test]
     fn freed_slots_wait_out_the_quarantine() {
-        let mut p = Pool::new();
-        let first = p.take();
-        p.give(first);
-        // The next QUARANTINE allocations never return the freed slot.
-        let mut live = Vec::new();
-        for _ in 0..QUARANTINE {
-            let s = p.take();
-            assert_ne!(s, first);
-            live.push(s);
+        let mut g = Global::new();
+        let mut l = Local::default();
+        let victim = l
+            .take(|v| {
+                g.refill(v);
+            })
+            .unwrap();
+        l.give(victim, |v| g.flush(v));
+        let mut frees_after = 0;
+        loop {
+            let s = l
+                .take(|v| {
+                    g.refill(v);
+                })
+                .unwrap();
+            if s == victim {
+                break;
+            }
+            l.give(s, |v| g.flush(v));
+            frees_after += 1;
         }
-        for s in live.drain(..) {
-            p.give(s);
-        }
-        // Now more than QUARANTINE slots wait, so the oldest comes back first.
-        assert_eq!(p.take(), first);
+        assert!(
+            frees_after >= QUARANTINE,
+            "reused after {frees_after} frees"
+        );
+        assert!(
+            frees_after <= QUARANTINE + 2 * BATCH,
+            "never reused: {frees_after}"
+        );
     }
 }

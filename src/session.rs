@@ -96,6 +96,7 @@ pub struct SessionData {
 
 impl SessionData {
     /// The state `SSL_SESSION_new` leaves: zeroes, plus OpenSSL 3.0's few non-zero defaults.
+    #[inline(always)]
     pub fn new(now: i64) -> Self {
         SessionData {
             ssl_version: 0,
@@ -128,6 +129,7 @@ impl SessionData {
 
     /// The copy `SSL_SESSION_dup` makes. Everything is carried over by value except that
     /// a lifetime hint without a ticket is dropped (OpenSSL resets it in that case).
+    #[inline(always)]
     pub fn dup(&self) -> Self {
         let mut d = self.clone();
         if d.ticket.is_none() {

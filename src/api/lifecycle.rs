@@ -1,7 +1,6 @@
 //! Creating, copying, sharing and releasing sessions.
 
-use crate::ffi::{guard, with_session};
-use crate::misuse::{self};
+use crate::ffi::{guard, with_session, with_slot};
 use crate::object::Session;
 use crate::session::SessionData;
 use crate::{forward, SSL_SESSION};
@@ -18,7 +17,7 @@ pub extern "C" fn SSL_SESSION_new() -> *mut SSL_SESSION {
     guard("SSL_SESSION_new", 0, std::ptr::null_mut(), || {
         // SAFETY: time(NULL) only reads the clock.
         let now = unsafe { libc::time(std::ptr::null_mut()) } as i64;
-        Session::create(SessionData::new(now)).as_c()
+        Session::create(|| SessionData::new(now)).map_or(std::ptr::null_mut(), |s| s.as_c())
     })
 }
 
@@ -47,12 +46,12 @@ pub extern "C" fn SSL_SESSION_dup(src: *const SSL_SESSION) -> *mut SSL_SESSION {
 /// good rather than being freed early), or on a misuse report in warn mode.
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_up_ref(ses: *mut SSL_SESSION) -> c_int {
-    with_session(
+    with_slot(
         "SSL_SESSION_up_ref",
         ses,
         0,
         forward!(SSL_SESSION_up_ref(ses) as unsafe extern "C" fn(*mut SSL_SESSION) -> c_int),
-        |s| s.up_ref() as c_int,
+        |s| s.try_up_ref().map(|ok| ok as c_int),
     )
 }
 
@@ -63,15 +62,11 @@ pub extern "C" fn SSL_SESSION_up_ref(ses: *mut SSL_SESSION) -> c_int {
 /// one line on stderr, then abort() (or, with SSL_SESSION_MISUSE=warn, nothing else).
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_free(ses: *mut SSL_SESSION) {
-    with_session(
+    with_slot(
         "SSL_SESSION_free",
         ses,
         (),
         forward!(SSL_SESSION_free(ses) as unsafe extern "C" fn(*mut SSL_SESSION)),
-        |s| {
-            if let Err(m) = s.release() {
-                misuse::report("SSL_SESSION_free", ses as usize, m);
-            }
-        },
+        |s| s.try_release(),
     )
 }
