@@ -34,8 +34,15 @@ int CRYPTO_get_ex_new_index(int class_index, long argl, void *argp, CRYPTO_EX_ne
 
 
 /*
- libssl's opaque cipher type. Pointers we return point into our own static table
- (`cipher.rs`); pointers from libssl are recognised as foreign and forwarded.
+ The opaque message digest type (`struct evp_md_st` in OpenSSL), libcrypto's; we
+ only pass its pointers on.
+ */
+struct evp_md_st;
+
+/*
+ The opaque cipher suite type (`struct ssl_cipher_st` in OpenSSL). Never built in
+ Rust: C only ever holds pointers to it, which point at entries of our static cipher
+ table, or at libssl's own ciphers.
  */
 struct ssl_cipher_st;
 
@@ -56,7 +63,7 @@ struct x509_st;
 typedef struct ssl_session_st SSL_SESSION;
 
 /*
- `typedef struct ssl_cipher_st SSL_CIPHER;`, as in `<openssl/types.h>`.
+ `typedef struct ssl_cipher_st SSL_CIPHER;`, exactly as in `<openssl/ssl.h>`.
  */
 typedef struct ssl_cipher_st SSL_CIPHER;
 
@@ -64,6 +71,11 @@ typedef struct ssl_cipher_st SSL_CIPHER;
  `typedef struct x509_st X509;`, as in `<openssl/types.h>`.
  */
 typedef struct x509_st X509;
+
+/*
+ `typedef struct evp_md_st EVP_MD;`, exactly as in `<openssl/types.h>`.
+ */
+typedef struct evp_md_st EVP_MD;
 
 #ifdef __cplusplus
 extern "C" {
@@ -241,6 +253,101 @@ uint8_t SSL_SESSION_get_max_fragment_length(const SSL_SESSION *sess);
  not marked unresumable), else 0 (also for NULL).
  */
 int SSL_SESSION_is_resumable(const SSL_SESSION *s);
+
+/*
+ Returns the OpenSSL name of the cipher suite, e.g. "ECDHE-RSA-AES128-GCM-SHA256"
+ (for TLS 1.3 suites the same as the standard name). The string is static.
+ Returns "(NONE)" if `c` is NULL, as OpenSSL does.
+ */
+const char *SSL_CIPHER_get_name(const SSL_CIPHER *c);
+
+/*
+ Returns the RFC (IANA) name of the cipher suite, e.g.
+ "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256". The string is static.
+ Returns NULL for the suites that have none in OpenSSL (the GOST suites), and
+ "(NONE)" if `c` is NULL, as OpenSSL does.
+ */
+const char *SSL_CIPHER_standard_name(const SSL_CIPHER *c);
+
+/*
+ Returns the cipher suite's full 32-bit id: 0x03000000 | the two bytes on the wire,
+ e.g. 0x0300C02F. Returns 0 if `c` is NULL (OpenSSL crashes).
+ */
+uint32_t SSL_CIPHER_get_id(const SSL_CIPHER *c);
+
+/*
+ Returns the two-byte cipher suite value sent on the wire (IANA), e.g. 0xC02F, in host
+ byte order. Returns 0 if `c` is NULL (OpenSSL crashes).
+ */
+uint16_t SSL_CIPHER_get_protocol_id(const SSL_CIPHER *c);
+
+/*
+ Returns the cipher's effective strength in bits and, if `alg_bits` is not NULL,
+ stores the key size of the algorithm in bits (the same number for every suite
+ OpenSSL 3.0 has; 0 for NULL encryption and the SCSVs).
+ If `c` is NULL, returns 0 and leaves `*alg_bits` untouched, as OpenSSL does.
+ */
+int SSL_CIPHER_get_bits(const SSL_CIPHER *c, int *alg_bits);
+
+/*
+ Returns the lowest protocol version the suite can be used with, as a static string:
+ "SSLv3", "TLSv1.0", "TLSv1.2", "TLSv1.3", or "unknown" for the signalling values
+ (SCSVs). Returns "(NONE)" if `c` is NULL, as OpenSSL does.
+ */
+const char *SSL_CIPHER_get_version(const SSL_CIPHER *c);
+
+/*
+ Writes a one-line, newline-terminated description of the suite (name, version,
+ key exchange, authentication, encryption, MAC), as `openssl ciphers -v` prints it.
+
+ - `buf` NULL: the line goes into a new 128-byte buffer from OPENSSL_malloc() (`size`
+   is ignored), which the caller releases with OPENSSL_free(); NULL if memory runs out.
+ - `buf` not NULL and `size` < 128: returns NULL, writes nothing.
+ - otherwise: writes the line, NUL included, at the start of `buf`; returns `buf`.
+
+ Returns NULL if `cipher` is NULL (OpenSSL crashes unless `buf` is given with
+ `size` < 128, where it too returns NULL).
+ */
+char *SSL_CIPHER_description(const SSL_CIPHER *cipher, char *buf, int size);
+
+/*
+ Returns 1 if the suite uses an AEAD cipher (GCM, CCM, ChaCha20-Poly1305), else 0.
+ Returns 0 if `c` is NULL (OpenSSL crashes).
+ */
+int SSL_CIPHER_is_aead(const SSL_CIPHER *c);
+
+/*
+ Returns the NID of the suite's bulk cipher (e.g. NID_aes_128_gcm), or NID_undef (0)
+ for none. Returns NID_undef if `c` is NULL, as OpenSSL does.
+ */
+int SSL_CIPHER_get_cipher_nid(const SSL_CIPHER *c);
+
+/*
+ Returns the NID of the suite's MAC digest (e.g. NID_sha1), or NID_undef (0) for AEAD
+ suites and none. Returns NID_undef if `c` is NULL (OpenSSL crashes).
+ */
+int SSL_CIPHER_get_digest_nid(const SSL_CIPHER *c);
+
+/*
+ Returns the NID of the suite's key exchange (e.g. NID_kx_ecdhe; NID_kx_any for TLS 1.3
+ suites), or NID_undef (0). Returns NID_undef if `c` is NULL (OpenSSL crashes).
+ */
+int SSL_CIPHER_get_kx_nid(const SSL_CIPHER *c);
+
+/*
+ Returns the NID of the suite's authentication (e.g. NID_auth_rsa; NID_auth_any for
+ TLS 1.3 suites), or NID_undef (0). Returns NID_undef if `c` is NULL (OpenSSL crashes).
+ */
+int SSL_CIPHER_get_auth_nid(const SSL_CIPHER *c);
+
+/*
+ Returns the digest the suite uses for the handshake hash and PRF/HKDF (SHA-256 or
+ SHA-384; MD5+SHA1 for suites older than TLS 1.2), as libcrypto's static digest
+ `EVP_get_digestbynid(nid)`: do not free it. Compare digests with EVP_MD_get_type(),
+ not by pointer. Returns NULL where libcrypto has no such digest (the GOST suites, with
+ no GOST engine loaded) and if `c` is NULL (OpenSSL crashes).
+ */
+const EVP_MD *SSL_CIPHER_get_handshake_digest(const SSL_CIPHER *c);
 
 /*
  Stores `data` in slot `idx` of the session's ex_data. Any `idx >= 0` works, whether or

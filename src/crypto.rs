@@ -56,14 +56,45 @@ extern "C" {
     pub fn OPENSSL_sk_free(sk: *mut c_void);
 
     pub fn CRYPTO_malloc(num: size_t, file: *const c_char, line: c_int) -> *mut c_void;
+    #[allow(dead_code)] // used by APIs not merged yet (codec, text); drop when they land
     pub fn CRYPTO_free(ptr: *mut c_void, file: *const c_char, line: c_int);
 
     pub fn ERR_new();
     pub fn ERR_set_debug(file: *const c_char, line: c_int, func: *const c_char);
     pub fn ERR_set_error(lib: c_int, reason: c_int, fmt: *const c_char, ...);
 
+    pub fn OBJ_nid2sn(n: c_int) -> *const c_char;
+    /// Returns `const EVP_MD *`.
+    pub fn EVP_get_digestbyname(name: *const c_char) -> *const c_void;
+
+    #[allow(dead_code)] // used by APIs not merged yet (codec, text); drop when they land
     pub fn d2i_X509(a: *mut *mut c_void, pp: *mut *const u8, len: c_long) -> *mut c_void;
     pub fn X509_free(x: *mut c_void);
+}
+
+/// `OPENSSL_malloc(n)`: memory the C caller releases with `OPENSSL_free`. None when out
+/// of memory.
+pub fn malloc(n: size_t) -> Option<std::ptr::NonNull<c_void>> {
+    // SAFETY: a plain allocation call; file/line are only for libcrypto's debugging.
+    std::ptr::NonNull::new(unsafe { CRYPTO_malloc(n, c"ssl-session".as_ptr(), 0) })
+}
+
+/// `EVP_get_digestbynid(nid)`, a macro in 3.0 (`EVP_get_digestbyname(OBJ_nid2sn(nid))`):
+/// libcrypto's static legacy `EVP_MD` for a digest NID, or NULL (always for `NID_undef`).
+pub fn digest_by_nid(nid: c_int) -> *const crate::EVP_MD {
+    if nid == 0 {
+        return std::ptr::null();
+    }
+    // SAFETY: OBJ_nid2sn returns NULL or a static NUL-terminated name;
+    // EVP_get_digestbyname reads that name only.
+    unsafe {
+        let sn = OBJ_nid2sn(nid);
+        if sn.is_null() {
+            std::ptr::null()
+        } else {
+            EVP_get_digestbyname(sn).cast()
+        }
+    }
 }
 
 /// Queue an error on libcrypto's thread-local error queue, as the `ERR_raise` macro does.

@@ -45,7 +45,7 @@ fn decide() -> bool {
     let ours = crate::api::ex_data::CRYPTO_get_ex_new_index as *const c_void;
     // SAFETY: a plain symbol lookup with a NUL-terminated name.
     let bound = unsafe { libc::dlsym(libc::RTLD_DEFAULT, c"CRYPTO_get_ex_new_index".as_ptr()) };
-    let fast = bound as *const c_void == ours && !probe_registered();
+    let fast = std::ptr::eq(bound as *const c_void, ours) && !probe_registered();
     // A registration racing with this decision has already stored SLOW; keep it.
     let _ = MODE.compare_exchange(
         UNKNOWN,
