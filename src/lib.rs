@@ -22,6 +22,16 @@ mod quarantine;
 mod session;
 mod text;
 
+/// Safe internals re-exported for the integration tests in `tests/` (the differential
+/// tests against the system libssl). Not part of the C API; no stability promise.
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::bytes::{Bytes, Text};
+    pub use crate::cipher::{find as find_cipher, Cipher};
+    pub use crate::session::{IdBuf, SessionData};
+    pub use crate::text::{dump_indent, keylog, print, protocol_name, Sink};
+}
+
 /// The opaque session type (`struct ssl_session_st` in OpenSSL).
 #[repr(C)]
 pub struct ssl_session_st {
