@@ -9,6 +9,8 @@
 //! one [`Sink::puts`] per `BIO_puts`, one [`Sink::write`] per `BIO_printf` (which formats
 //! into a buffer, then makes exactly one `BIO_write`) and one [`Sink::write`] per dump row.
 
+#![forbid(unsafe_code)]
+
 use crate::session::{SessionData, TLS1_3_VERSION};
 
 /// Where text goes: the two BIO calls the printers make.
