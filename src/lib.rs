@@ -38,6 +38,17 @@ mod session;
 /// cbindgen:ignore
 mod text;
 
+/// Safe internals re-exported for the integration tests in `tests/` (the differential
+/// tests against the system libssl). Not part of the C API; no stability promise.
+/// cbindgen:ignore
+#[doc(hidden)]
+pub mod testing {
+    pub use crate::bytes::{Bytes, Text};
+    pub use crate::cipher::{find as find_cipher, Cipher};
+    pub use crate::session::{IdBuf, SessionData};
+    pub use crate::text::{dump_indent, keylog, print, protocol_name, Sink};
+}
+
 /// The opaque session type (`struct ssl_session_st` in OpenSSL). Never built in Rust:
 /// C only ever holds pointers to it, which point at our `object::Session` slots.
 pub struct ssl_session_st {
