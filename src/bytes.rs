@@ -1,13 +1,15 @@
-//! Immutable byte buffers shared copy-on-write between a session and its dups.
+//! The session's byte buffers: small ones inline, large ones shared copy-on-write.
 //!
-//! `SSL_SESSION_dup` must give an independent copy, yet copying every buffer costs a
-//! malloc each. A buffer here is never mutated after creation: setters replace it, so a
-//! dup can share it. The bytes are zeroed when the last holder lets go, because some of
-//! them (master key, ticket) are secrets.
+//! `SSL_SESSION_dup` must give an independent copy, and it is on hot paths (server
+//! session caches), so it must not malloc per field. A buffer of up to `N` bytes lives
+//! inline and is copied with the session; a larger one is immutable and shared between a
+//! session and its dups (setters replace it, never change it), so a dup costs one
+//! reference count. Either way the bytes are wiped when released: some are secrets
+//! (master key, ticket).
 
 use std::sync::Arc;
 
-struct Zeroing(Box<[u8]>);
+pub struct Zeroing(Box<[u8]>);
 
 impl Drop for Zeroing {
     fn drop(&mut self) {
@@ -15,43 +17,80 @@ impl Drop for Zeroing {
     }
 }
 
-/// A shared, immutable, zero-on-release byte buffer.
+/// An immutable byte buffer, inline up to `N` bytes (N < 256).
 #[derive(Clone)]
-pub struct Bytes(Arc<Zeroing>);
+pub enum Bytes<const N: usize = 0> {
+    Inline { len: u8, data: [u8; N] },
+    Shared(Arc<Zeroing>),
+}
 
-impl Bytes {
-    pub fn new(data: &[u8]) -> Self {
-        Bytes(Arc::new(Zeroing(data.into())))
+impl<const N: usize> Bytes<N> {
+    pub fn new(src: &[u8]) -> Self {
+        if src.len() <= N {
+            let mut data = [0; N];
+            data[..src.len()].copy_from_slice(src);
+            Bytes::Inline {
+                len: src.len() as u8,
+                data,
+            }
+        } else {
+            Bytes::Shared(Arc::new(Zeroing(src.into())))
+        }
     }
 
     pub fn as_slice(&self) -> &[u8] {
-        &self.0 .0
+        match self {
+            Bytes::Inline { len, data } => &data[..*len as usize],
+            Bytes::Shared(z) => &z.0,
+        }
     }
 
+    /// Where the bytes are; stable for as long as this value is not moved or dropped
+    /// (inline data moves with the session slot, which never moves).
     pub fn as_ptr(&self) -> *const u8 {
-        self.0 .0.as_ptr()
+        self.as_slice().as_ptr()
     }
 }
 
-impl std::fmt::Debug for Bytes {
+impl<const N: usize> Drop for Bytes<N> {
+    fn drop(&mut self) {
+        // Only the used bytes can be non-zero (`new` zero-fills the rest).
+        if let Bytes::Inline { data, len } = self {
+            if *len > 0 {
+                wipe(&mut data[..*len as usize]);
+            }
+        }
+    }
+}
+
+impl<const N: usize> std::fmt::Debug for Bytes<N> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Bytes({} bytes)", self.0 .0.len())
+        write!(f, "Bytes({} bytes)", self.as_slice().len())
     }
 }
 
 /// A C string owned by a session: the bytes up to (not including) the first NUL, stored
-/// with a terminating NUL so `get0` getters can hand C a pointer.
+/// with a terminating NUL so `get0` getters can hand C a pointer. Inline up to `N` bytes,
+/// NUL included.
 #[derive(Clone, Debug)]
-pub struct Text(Bytes);
+pub struct Text<const N: usize = 0>(Bytes<N>);
 
-impl Text {
+impl<const N: usize> Text<N> {
     /// Takes the bytes before the first NUL, as OpenSSL's `strndup`-style copies do.
-    pub fn new(data: &[u8]) -> Self {
-        let end = data.iter().position(|&b| b == 0).unwrap_or(data.len());
+    pub fn new(src: &[u8]) -> Self {
+        let end = src.iter().position(|&b| b == 0).unwrap_or(src.len());
+        if end < N {
+            let mut data = [0; N];
+            data[..end].copy_from_slice(&src[..end]);
+            return Text(Bytes::Inline {
+                len: end as u8 + 1,
+                data,
+            });
+        }
         let mut v = Vec::with_capacity(end + 1);
-        v.extend_from_slice(&data[..end]);
+        v.extend_from_slice(&src[..end]);
         v.push(0);
-        Text(Bytes(Arc::new(Zeroing(v.into_boxed_slice()))))
+        Text(Bytes::Shared(Arc::new(Zeroing(v.into_boxed_slice()))))
     }
 
     /// The string without its NUL.
@@ -74,4 +113,32 @@ pub fn wipe(buf: &mut [u8]) {
     // The fence and black_box stop the stores above from being treated as dead.
     std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
     std::hint::black_box(buf);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn small_is_inline_large_is_shared_and_both_read_back() {
+        let small: Bytes<8> = Bytes::new(b"12345678");
+        assert!(matches!(small, Bytes::Inline { .. }));
+        assert_eq!(small.clone().as_slice(), b"12345678");
+        let large: Bytes<8> = Bytes::new(b"123456789");
+        assert!(matches!(large, Bytes::Shared(_)));
+        assert_eq!(
+            large.as_ptr(),
+            large.clone().as_ptr(),
+            "dups share large buffers"
+        );
+        let t: Text<4> = Text::new(b"abc\0def");
+        assert_eq!(t.as_bytes(), b"abc");
+        assert!(matches!(t.0, Bytes::Inline { .. }));
+        let t: Text<4> = Text::new(b"abcd");
+        assert_eq!(t.as_bytes(), b"abcd");
+        assert!(matches!(t.0, Bytes::Shared(_)));
+        let empty: Text<0> = Text::new(b"");
+        assert_eq!(empty.as_bytes(), b"");
+        assert_eq!(unsafe { *empty.as_ptr() }, 0);
+    }
 }

@@ -34,6 +34,8 @@ pub type CRYPTO_EX_dup = unsafe extern "C" fn(
 ) -> c_int;
 pub type CRYPTO_EX_free = CRYPTO_EX_new;
 
+/// `ERR_LIB_CRYPTO`.
+pub const ERR_LIB_CRYPTO: c_int = 15;
 /// `ERR_LIB_SSL`.
 pub const ERR_LIB_SSL: c_int = 20;
 /// `ERR_R_MALLOC_FAILURE` (`256 | ERR_RFLAG_FATAL`).
@@ -54,6 +56,9 @@ extern "C" {
     pub fn CRYPTO_set_ex_data(ad: *mut CRYPTO_EX_DATA, idx: c_int, val: *mut c_void) -> c_int;
     pub fn CRYPTO_get_ex_data(ad: *const CRYPTO_EX_DATA, idx: c_int) -> *mut c_void;
     pub fn OPENSSL_sk_free(sk: *mut c_void);
+    pub fn OPENSSL_sk_num(sk: *const c_void) -> c_int;
+    pub fn ERR_set_mark() -> c_int;
+    pub fn ERR_pop_to_mark() -> c_int;
 
     pub fn CRYPTO_malloc(num: size_t, file: *const c_char, line: c_int) -> *mut c_void;
     #[allow(dead_code)] // used by APIs not merged yet (codec, text); drop when they land

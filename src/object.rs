@@ -31,14 +31,13 @@ const COUNT: u64 = 0xFFFF_FFFF;
 const SATURATED: u64 = 1 << 31;
 const STUCK: u64 = 3 << 30;
 
-/// 256 bytes, so a slot's address is recognised with a mask.
-#[repr(C, align(256))]
+/// 512 bytes, so a slot's address is recognised with a mask.
+#[repr(C, align(512))]
 pub struct Session {
     /// `tag << 32 | count`.
     state: AtomicU64,
+    /// Guarded by `data`'s lock (libcrypto does not lock an object's slots).
     ex: UnsafeCell<CRYPTO_EX_DATA>,
-    /// Guards `ex` against concurrent set/get (libcrypto does not lock an object's slots).
-    ex_lock: RwLock<()>,
     data: UnsafeCell<MaybeUninit<RwLock<SessionData>>>,
     /// Set by the first up_ref. Until then the count is 1 and the creator holds it, so
     /// the last free needs no atomic read-modify-write. Kept last, away from `state`'s
@@ -47,10 +46,10 @@ pub struct Session {
 }
 
 const SLOT: usize = std::mem::size_of::<Session>();
-const _: () = assert!(SLOT == 256, "the slot outgrew 256 bytes");
+const _: () = assert!(SLOT == 512, "the slot outgrew 512 bytes");
 
-// SAFETY: `data` is only reached through its RwLock, `ex` through `ex_lock` (or with sole
-// ownership, at creation and destruction); the rest are atomics.
+// SAFETY: `data` is only reached through its RwLock, `ex` under that lock too (or with
+// sole ownership, at creation and destruction); the rest are atomics.
 unsafe impl Sync for Session {}
 
 /// What a pointer from C turned out to be.
@@ -224,13 +223,13 @@ impl Session {
     /// `SSL_SESSION_dup`: a new session with a copy of the data, then "new" and "dup"
     /// ex_data callbacks. `None` (with OpenSSL's error queued) when a dup callback fails.
     pub fn dup(&'static self) -> Option<&'static Session> {
-        let d = Session::create(|| self.data().read().dup())?;
-        let ok = {
-            // Recursive read: a dup callback may itself read the source's ex_data.
-            let _g = self.ex_lock.read_recursive();
-            // SAFETY: both blocks belong to live sessions; `d` is not shared yet.
-            unsafe { exdata::on_dup(d.ex.get(), self.ex.get()) }
-        };
+        // One read lock over the copy and the ex_data callbacks (which may read the source
+        // too: hence recursive).
+        let src = self.data().read_recursive();
+        let d = Session::create(|| src.dup())?;
+        // SAFETY: both blocks belong to live sessions; `d` is not shared yet.
+        let ok = unsafe { exdata::on_dup(d.ex.get(), self.ex.get()) };
+        drop(src);
         if !ok {
             crate::crypto::raise(
                 crate::crypto::ERR_LIB_SSL,
@@ -325,9 +324,9 @@ impl Session {
         free_slot(self as *const Session as usize);
     }
 
-    /// The ex_data block and its lock, for `SSL_SESSION_get/set_ex_data` and dup.
-    pub fn ex(&self) -> (*mut CRYPTO_EX_DATA, &RwLock<()>) {
-        (self.ex.get(), &self.ex_lock)
+    /// The ex_data block, for `SSL_SESSION_get/set_ex_data`: use it under `data()`'s lock.
+    pub fn ex(&self) -> *mut CRYPTO_EX_DATA {
+        self.ex.get()
     }
 
     /// Test hook: force the count, to reach saturation without 2^31 calls.

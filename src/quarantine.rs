@@ -40,18 +40,13 @@ impl Global {
     /// full, else never-used ones. Returns the highest slot number handed out (so the
     /// caller can make sure its chunk exists).
     pub fn refill(&mut self, out: &mut Vec<usize>) -> usize {
-        let mut top = 0;
-        while out.len() < BATCH {
-            let slot = if self.fifo.len() > QUARANTINE {
-                self.fifo.pop_front().unwrap_or(0)
-            } else {
-                self.made += 1;
-                self.made - 1
-            };
-            top = top.max(slot);
-            out.push(slot);
-        }
-        top
+        let want = BATCH - out.len().min(BATCH);
+        let reuse = self.fifo.len().saturating_sub(QUARANTINE).min(want);
+        out.extend(self.fifo.drain(..reuse));
+        let fresh = want - reuse;
+        out.extend(self.made..self.made + fresh);
+        self.made += fresh;
+        out.iter().copied().max().unwrap_or(0)
     }
 
     /// Freed slots enter the quarantine, in the order they were freed.

@@ -46,9 +46,12 @@ impl IdBuf {
     pub fn as_ptr(&self) -> *const u8 {
         self.buf.as_ptr()
     }
+    /// Only the used bytes can be non-zero (`new` zero-fills the rest).
     pub fn wipe(&mut self) {
-        wipe(&mut self.buf);
-        self.len = 0;
+        if self.len > 0 {
+            wipe(&mut self.buf[..self.len as usize]);
+            self.len = 0;
+        }
     }
 }
 
@@ -69,11 +72,11 @@ pub struct SessionData {
     pub session_id: IdBuf,
     pub sid_ctx: IdBuf,
     /// The master secret, or the resumption PSK for TLS 1.3 (up to 512 bytes).
-    pub master_key: Option<Bytes>,
+    pub master_key: Option<Bytes<48>>,
     pub psk_identity_hint: Option<Text>,
     pub psk_identity: Option<Text>,
     pub srp_username: Option<Text>,
-    pub hostname: Option<Text>,
+    pub hostname: Option<Text<32>>,
     pub not_resumable: bool,
     /// Shared between a session and its dups, as OpenSSL shares the X509 by up-ref.
     pub peer: Option<Arc<PeerCert>>,
@@ -87,9 +90,9 @@ pub struct SessionData {
     pub tick_lifetime_hint: u64,
     pub tick_age_add: u32,
     pub max_early_data: u32,
-    pub alpn_selected: Option<Bytes>,
+    pub alpn_selected: Option<Bytes<16>>,
     pub max_fragment_len_mode: u8,
-    pub ticket_appdata: Option<Bytes>,
+    pub ticket_appdata: Option<Bytes<32>>,
     /// Bit 0: extended master secret.
     pub flags: u32,
 }
@@ -187,7 +190,7 @@ impl Drop for SessionData {
 }
 
 /// Optional byte fields whose setters clear on NULL *or* length 0 (alpn, ticket appdata).
-pub fn bytes_or_clear(data: Option<&[u8]>) -> Option<Bytes> {
+pub fn bytes_or_clear<const N: usize>(data: Option<&[u8]>) -> Option<Bytes<N>> {
     match data {
         Some(d) if !d.is_empty() => Some(Bytes::new(d)),
         _ => None,

@@ -476,7 +476,7 @@ fn libssl_cipher(code: u16) -> *const c_void {
     c
 }
 
-fn text(v: &Option<Vec<u8>>) -> Option<Text> {
+fn text<const N: usize>(v: &Option<Vec<u8>>) -> Option<Text<N>> {
     v.as_ref().map(|b| Text::new(b))
 }
 

@@ -22,7 +22,7 @@ pub extern "C" fn SSL_SESSION_get_time(s: *const SSL_SESSION) -> c_long {
         s,
         0,
         forward!(SSL_SESSION_get_time(s) as unsafe extern "C" fn(*const SSL_SESSION) -> c_long),
-        |x| x.data().read().time as c_long,
+        |x| x.data().read_recursive().time as c_long,
     )
 }
 
@@ -52,7 +52,7 @@ pub extern "C" fn SSL_SESSION_get_timeout(s: *const SSL_SESSION) -> c_long {
         s,
         0,
         forward!(SSL_SESSION_get_timeout(s) as unsafe extern "C" fn(*const SSL_SESSION) -> c_long),
-        |x| x.data().read().timeout as c_long,
+        |x| x.data().read_recursive().timeout as c_long,
     )
 }
 
@@ -85,7 +85,7 @@ pub extern "C" fn SSL_SESSION_get_protocol_version(s: *const SSL_SESSION) -> c_i
         0,
         forward!(SSL_SESSION_get_protocol_version(s)
             as unsafe extern "C" fn(*const SSL_SESSION) -> c_int),
-        |x| x.data().read().ssl_version,
+        |x| x.data().read_recursive().ssl_version,
     )
 }
 
@@ -231,7 +231,7 @@ pub extern "C" fn SSL_SESSION_get0_alpn_selected(
                 *mut size_t,
             )),
         |x| {
-            let d = x.data().read();
+            let d = x.data().read_recursive();
             if let Some(a) = &d.alpn_selected {
                 // SAFETY: as above.
                 unsafe {
@@ -290,7 +290,7 @@ pub extern "C" fn SSL_SESSION_get_id(s: *const SSL_SESSION, len: *mut c_uint) ->
                 *mut c_uint,
             ) -> *const c_uchar),
         |x| {
-            let d = x.data().read();
+            let d = x.data().read_recursive();
             // SAFETY: as above.
             unsafe { put(len, d.session_id.as_slice().len() as c_uint) };
             d.session_id.as_ptr()
@@ -348,7 +348,7 @@ pub extern "C" fn SSL_SESSION_get0_id_context(
                 *mut c_uint,
             ) -> *const c_uchar),
         |x| {
-            let d = x.data().read();
+            let d = x.data().read_recursive();
             // SAFETY: as above.
             unsafe { put(len, d.sid_ctx.as_slice().len() as c_uint) };
             d.sid_ctx.as_ptr()
@@ -430,7 +430,7 @@ pub extern "C" fn SSL_SESSION_get_master_key(
                 size_t,
             ) -> size_t),
         |x| {
-            let d = x.data().read();
+            let d = x.data().read_recursive();
             if outlen == 0 {
                 return d.master_key().len();
             }
@@ -481,7 +481,7 @@ pub extern "C" fn SSL_SESSION_has_ticket(s: *const SSL_SESSION) -> c_int {
         s,
         0,
         forward!(SSL_SESSION_has_ticket(s) as unsafe extern "C" fn(*const SSL_SESSION) -> c_int),
-        |x| (x.data().read().ticket_len() > 0) as c_int,
+        |x| (x.data().read_recursive().ticket_len() > 0) as c_int,
     )
 }
 
@@ -494,7 +494,7 @@ pub extern "C" fn SSL_SESSION_get_ticket_lifetime_hint(s: *const SSL_SESSION) ->
         0,
         forward!(SSL_SESSION_get_ticket_lifetime_hint(s)
             as unsafe extern "C" fn(*const SSL_SESSION) -> c_ulong),
-        |x| x.data().read().tick_lifetime_hint as c_ulong,
+        |x| x.data().read_recursive().tick_lifetime_hint as c_ulong,
     )
 }
 
@@ -522,7 +522,7 @@ pub extern "C" fn SSL_SESSION_get0_ticket(
                 *mut size_t,
             )),
         |x| {
-            if let Some(t) = &x.data().read().ticket {
+            if let Some(t) = &x.data().read_recursive().ticket {
                 // SAFETY: as above.
                 unsafe {
                     put(tick, t.as_ptr());
@@ -543,7 +543,7 @@ pub extern "C" fn SSL_SESSION_get_max_early_data(s: *const SSL_SESSION) -> u32 {
         forward!(
             SSL_SESSION_get_max_early_data(s) as unsafe extern "C" fn(*const SSL_SESSION) -> u32
         ),
-        |x| x.data().read().max_early_data,
+        |x| x.data().read_recursive().max_early_data,
     )
 }
 
@@ -590,7 +590,7 @@ pub extern "C" fn SSL_SESSION_get0_ticket_appdata(
                 *mut size_t,
             ) -> c_int),
         |x| {
-            if let Some(a) = &x.data().read().ticket_appdata {
+            if let Some(a) = &x.data().read_recursive().ticket_appdata {
                 // SAFETY: as above. C receives a non-const pointer, as in OpenSSL's
                 // prototype; the data must not be written through it.
                 unsafe {
@@ -645,7 +645,7 @@ pub extern "C" fn SSL_SESSION_get0_peer(s: *mut SSL_SESSION) -> *mut X509 {
         std::ptr::null_mut(),
         forward!(SSL_SESSION_get0_peer(s) as unsafe extern "C" fn(*mut SSL_SESSION) -> *mut X509),
         |x| {
-            let peer = x.data().read().peer.clone();
+            let peer = x.data().read_recursive().peer.clone();
             // The X509 lives as long as the PeerCert, which the session keeps.
             peer.map_or(std::ptr::null_mut(), |p| p.x509().cast())
         },
@@ -662,7 +662,7 @@ pub extern "C" fn SSL_SESSION_get_compress_id(s: *const SSL_SESSION) -> c_uint {
         forward!(
             SSL_SESSION_get_compress_id(s) as unsafe extern "C" fn(*const SSL_SESSION) -> c_uint
         ),
-        |x| x.data().read().compress_meth,
+        |x| x.data().read_recursive().compress_meth,
     )
 }
 
@@ -676,7 +676,7 @@ pub extern "C" fn SSL_SESSION_get_max_fragment_length(sess: *const SSL_SESSION) 
         0,
         forward!(SSL_SESSION_get_max_fragment_length(sess)
             as unsafe extern "C" fn(*const SSL_SESSION) -> u8),
-        |x| x.data().read().max_fragment_length(),
+        |x| x.data().read_recursive().max_fragment_length(),
     )
 }
 
@@ -689,6 +689,6 @@ pub extern "C" fn SSL_SESSION_is_resumable(s: *const SSL_SESSION) -> c_int {
         s,
         0,
         forward!(SSL_SESSION_is_resumable(s) as unsafe extern "C" fn(*const SSL_SESSION) -> c_int),
-        |x| x.data().read().is_resumable() as c_int,
+        |x| x.data().read_recursive().is_resumable() as c_int,
     )
 }

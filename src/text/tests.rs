@@ -72,7 +72,7 @@ fn id(data: &[u8]) -> IdBuf {
     IdBuf::new(data).unwrap()
 }
 
-fn text(s: &str) -> Option<Text> {
+fn text<const N: usize>(s: &str) -> Option<Text<N>> {
     Some(Text::new(s.as_bytes()))
 }
 
