@@ -53,8 +53,7 @@ extern "C" {
         from: *const CRYPTO_EX_DATA,
     ) -> c_int;
     pub fn CRYPTO_free_ex_data(class_index: c_int, obj: *mut c_void, ad: *mut CRYPTO_EX_DATA);
-    pub fn CRYPTO_set_ex_data(ad: *mut CRYPTO_EX_DATA, idx: c_int, val: *mut c_void) -> c_int;
-    pub fn CRYPTO_get_ex_data(ad: *const CRYPTO_EX_DATA, idx: c_int) -> *mut c_void;
+    // CRYPTO_get/set_ex_data are ours too: reach libcrypto's through exdata::libcrypto_*.
     pub fn OPENSSL_sk_free(sk: *mut c_void);
     pub fn OPENSSL_sk_num(sk: *const c_void) -> c_int;
     pub fn ERR_set_mark() -> c_int;

@@ -6,22 +6,27 @@
 //! process-wide lock: ~100 ns per session created or freed, more than everything else we do.
 //!
 //! So we keep our own copy of class 2's registry (`Registry`) and dispatch the callbacks
-//! ourselves, exactly as libcrypto 3.0 would (same calls, arguments and order; the values
-//! still live in a real `CRYPTO_EX_DATA`, so callbacks may use `CRYPTO_get/set_ex_data` on
-//! it). The copy is exact when both hold:
+//! ourselves, exactly as libcrypto 3.0 would (same calls, arguments and order), and we
+//! keep a session's values in the session (`Slots`) rather than in a libcrypto stack
+//! (two mallocs per session). Callbacks get a real `CRYPTO_EX_DATA *` (the session's
+//! `ex` field) and may call `CRYPTO_get/set_ex_data` on it: we define those two as well,
+//! serve our sessions' blocks from `Slots`, and pass every other block to libcrypto.
+//! The copy is exact when both hold:
 //! 1. when we first look, class 2 has never had an index (`probe_registered` asks libcrypto
 //!    without side effects), and
 //! 2. every registration and unregistration of the process goes through our definitions of
 //!    `CRYPTO_get_ex_new_index` / `CRYPTO_free_ex_index` (which forward to libcrypto and
-//!    update our copy): that is so when the process resolves both names to us, because we
-//!    are linked or preloaded ahead of libcrypto.
+//!    update our copy), and every `CRYPTO_get/set_ex_data` call reaches ours: that is so
+//!    when the process resolves those names to us, because we are linked or preloaded
+//!    ahead of libcrypto.
 //!
-//! Otherwise (or if libcrypto ever hands out an index we did not expect) we use libcrypto's
-//! own `CRYPTO_*_ex_data` for everything, which is always correct, only slower.
+//! Otherwise we use libcrypto's own `CRYPTO_*_ex_data` for everything, which is always
+//! correct, only slower. The choice is made once, before the first session exists.
 
 use crate::crypto::{
     self, CRYPTO_EX_dup, CRYPTO_EX_free, CRYPTO_EX_new, CRYPTO_EX_DATA, EX_INDEX_SSL_SESSION,
 };
+use crate::next_fn;
 use libc::{c_int, c_long, c_void};
 use parking_lot::Mutex;
 use std::ptr::null_mut;
@@ -106,7 +111,7 @@ pub fn probe_registered() -> bool {
     unsafe {
         // Without a list libcrypto queues an error; it is not the application's.
         crypto::ERR_set_mark();
-        crypto::CRYPTO_set_ex_data(&mut from, 0, null_mut());
+        libcrypto_set(&mut from, 0, null_mut());
         crypto::CRYPTO_dup_ex_data(EX_INDEX_SSL_SESSION, &mut to, &from);
         let registered = !to.sk.is_null();
         crypto::OPENSSL_sk_free(from.sk);
@@ -116,16 +121,12 @@ pub fn probe_registered() -> bool {
     }
 }
 
-fn publish(update: impl FnOnce(&mut Vec<Option<Entry>>) -> bool) {
+fn publish(update: impl FnOnce(&mut Vec<Option<Entry>>)) {
     let mut all = ALL.lock();
     // SAFETY: CURRENT is NULL or points into ALL, which never drops a registry.
     let mut entries =
         unsafe { CURRENT.load(Ordering::Acquire).as_ref() }.map_or_else(Vec::new, |r| r.0.clone());
-    if !update(&mut entries) {
-        // libcrypto disagrees with our copy: stop mirroring, for good.
-        MODE.store(LIBCRYPTO, Ordering::SeqCst);
-        return;
-    }
+    update(&mut entries);
     let r = Box::new(Registry(entries));
     CURRENT.store(&*r as *const Registry as *mut Registry, Ordering::Release);
     all.push(r);
@@ -145,9 +146,9 @@ pub fn registered(
         return;
     }
     publish(|e| {
-        if e.is_empty() {
-            e.push(None);
-        }
+        // Entry 0 is reserved. Indexes we never saw (registered behind our back, which
+        // condition 2 rules out) would get no callbacks, but keep their numbers.
+        e.resize(idx as usize, None);
         e.push(Some(Entry {
             argl,
             argp,
@@ -155,7 +156,6 @@ pub fn registered(
             dup,
             free,
         }));
-        e.len() - 1 == idx as usize
     });
 }
 
@@ -165,14 +165,12 @@ pub fn unregistered(class_index: c_int, idx: c_int) {
     if class_index != EX_INDEX_SSL_SESSION || mode() != MIRROR {
         return;
     }
-    publish(|e| match e.get_mut(idx as usize) {
-        Some(Some(entry)) => {
+    publish(|e| {
+        if let Some(Some(entry)) = e.get_mut(idx as usize) {
             entry.new = None;
             entry.dup = None;
             entry.free = None;
-            true
         }
-        _ => false,
     });
 }
 
@@ -189,12 +187,135 @@ fn registry() -> Option<&'static Registry> {
     unsafe { CURRENT.load(Ordering::Acquire).as_ref() }
 }
 
+/// libcrypto's own `CRYPTO_set_ex_data` (ours only serves session blocks).
+///
+/// # Safety
+/// `ad` is a valid `CRYPTO_EX_DATA`.
+pub unsafe fn libcrypto_set(ad: *mut CRYPTO_EX_DATA, idx: c_int, val: *mut c_void) -> c_int {
+    match next_fn!(
+        CRYPTO_set_ex_data,
+        unsafe extern "C" fn(*mut CRYPTO_EX_DATA, c_int, *mut c_void) -> c_int
+    ) {
+        Some(f) => f(ad, idx, val),
+        None => 0,
+    }
+}
+
+/// libcrypto's own `CRYPTO_get_ex_data`.
+///
+/// # Safety
+/// `ad` is a valid `CRYPTO_EX_DATA`.
+pub unsafe fn libcrypto_get(ad: *const CRYPTO_EX_DATA, idx: c_int) -> *mut c_void {
+    match next_fn!(
+        CRYPTO_get_ex_data,
+        unsafe extern "C" fn(*const CRYPTO_EX_DATA, c_int) -> *mut c_void
+    ) {
+        Some(f) => f(ad, idx),
+        None => null_mut(),
+    }
+}
+
+/// A session's ex_data values, exactly as libcrypto's `STACK_OF(void)` in a
+/// `CRYPTO_EX_DATA` would hold them: absent until the first set, then a list that grows
+/// (with NULLs) to cover the highest index set, and never shrinks.
+pub struct Slots {
+    exists: bool,
+    len: usize,
+    first: [*mut c_void; 4],
+    rest: Vec<*mut c_void>,
+}
+
+impl Slots {
+    pub const fn new() -> Self {
+        Slots {
+            exists: false,
+            len: 0,
+            first: [null_mut(); 4],
+            rest: Vec::new(),
+        }
+    }
+
+    /// `sk_void_num`: -1 when there is no list.
+    fn num(&self) -> c_int {
+        if self.exists {
+            self.len as c_int
+        } else {
+            -1
+        }
+    }
+
+    /// `CRYPTO_get_ex_data`.
+    pub fn get(&self, idx: c_int) -> *mut c_void {
+        if idx < 0 || idx as usize >= self.len {
+            return null_mut();
+        }
+        let i = idx as usize;
+        if i < self.first.len() {
+            self.first[i]
+        } else {
+            self.rest[i - self.first.len()]
+        }
+    }
+
+    /// `CRYPTO_set_ex_data`; false only for a negative index with a non-NULL value.
+    pub fn set(&mut self, idx: c_int, val: *mut c_void) -> bool {
+        self.exists = true;
+        if idx < 0 {
+            return val.is_null();
+        }
+        let i = idx as usize;
+        if i >= self.len {
+            self.len = i + 1;
+            if self.len > self.first.len() {
+                self.rest.resize(self.len - self.first.len(), null_mut());
+            }
+        }
+        if i < self.first.len() {
+            self.first[i] = val;
+        } else {
+            self.rest[i - self.first.len()] = val;
+        }
+        true
+    }
+}
+
+impl Default for Slots {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Whether sessions keep their values in `Slots` (decided before the first session).
+#[inline]
+pub fn own_slots() -> bool {
+    mode() == MIRROR
+}
+
+/// `CRYPTO_set_ex_data` on a session's slots, with libcrypto's error for a bad index.
+pub fn set(slots: &mut Slots, idx: c_int, val: *mut c_void) -> c_int {
+    if slots.set(idx, val) {
+        return 1;
+    }
+    // Let libcrypto refuse the same call on a scratch block, so that the error queued is
+    // exactly its own.
+    let mut scratch = CRYPTO_EX_DATA {
+        ctx: null_mut(),
+        sk: null_mut(),
+    };
+    // SAFETY: a zeroed block of our own; its stack (if any) is freed right after.
+    unsafe {
+        let r = libcrypto_set(&mut scratch, idx, val);
+        crypto::OPENSSL_sk_free(scratch.sk);
+        r
+    }
+}
+
 /// "new" callbacks for a new session (SSL_SESSION_new, dup, d2i), as
 /// `CRYPTO_new_ex_data`.
 ///
 /// # Safety
-/// `ad` is the new session's zeroed ex_data block; `obj` the session's C pointer.
-pub unsafe fn on_new(obj: *mut crate::SSL_SESSION, ad: *mut CRYPTO_EX_DATA) {
+/// `ad` and `slots` are the new session's, not yet shared; `obj` its C pointer.
+pub unsafe fn on_new(obj: *mut crate::SSL_SESSION, ad: *mut CRYPTO_EX_DATA, slots: *mut Slots) {
     if mode() == LIBCRYPTO {
         crypto::CRYPTO_new_ex_data(EX_INDEX_SSL_SESSION, obj.cast(), ad);
         return;
@@ -208,29 +329,33 @@ pub unsafe fn on_new(obj: *mut crate::SSL_SESSION, ad: *mut CRYPTO_EX_DATA) {
             ..
         }) = *e
         {
-            let ptr = crypto::CRYPTO_get_ex_data(ad, i as c_int);
+            let ptr = (*slots).get(i as c_int);
             f(obj.cast(), ptr, ad, i as c_int, argl, argp);
         }
     }
 }
 
-/// "dup" callbacks and slot copies from `from` into a fresh `to`, as
-/// `CRYPTO_dup_ex_data`. False (with libcrypto's error queued) when it fails.
+/// "dup" callbacks and value copies into a fresh session, as `CRYPTO_dup_ex_data`.
+/// False (with libcrypto's error queued) when it fails.
 ///
 /// # Safety
-/// Both blocks belong to live sessions; `to`'s session is not yet shared.
-pub unsafe fn on_dup(to: *mut CRYPTO_EX_DATA, from: *const CRYPTO_EX_DATA) -> bool {
+/// Both sessions are live; `to`'s is not yet shared; no other thread changes `from`'s.
+pub unsafe fn on_dup(
+    to: *mut CRYPTO_EX_DATA,
+    to_slots: *mut Slots,
+    from: *const CRYPTO_EX_DATA,
+    from_slots: *const Slots,
+) -> bool {
     if mode() == LIBCRYPTO {
         return crypto::CRYPTO_dup_ex_data(EX_INDEX_SSL_SESSION, to, from) == 1;
     }
-    (*to).ctx = (*from).ctx;
-    if (*from).sk.is_null() {
+    if !(*from_slots).exists {
         return true;
     }
     let reg = registry();
     // libcrypto counts a class without a list as -1 entries, and then fails.
     let registered = reg.map_or(-1, |r| r.0.len() as c_int);
-    let mx = registered.min(crypto::OPENSSL_sk_num((*from).sk));
+    let mx = registered.min((*from_slots).num());
     if mx == 0 {
         return true;
     }
@@ -242,12 +367,11 @@ pub unsafe fn on_dup(to: *mut CRYPTO_EX_DATA, from: *const CRYPTO_EX_DATA) -> bo
         );
         return false;
     };
-    if crypto::CRYPTO_set_ex_data(to, mx - 1, crypto::CRYPTO_get_ex_data(to, mx - 1)) == 0 {
-        return false;
-    }
+    let v = (*to_slots).get(mx - 1);
+    (*to_slots).set(mx - 1, v);
     for (i, e) in reg.0.iter().take(mx as usize).enumerate() {
         let i = i as c_int;
-        let mut ptr = crypto::CRYPTO_get_ex_data(from, i);
+        let mut ptr = (*from_slots).get(i);
         if let Some(Entry {
             dup: Some(f),
             argl,
@@ -259,24 +383,17 @@ pub unsafe fn on_dup(to: *mut CRYPTO_EX_DATA, from: *const CRYPTO_EX_DATA) -> bo
                 return false;
             }
         }
-        crypto::CRYPTO_set_ex_data(to, i, ptr);
+        (*to_slots).set(i, ptr);
     }
     true
 }
 
-/// "free" callbacks, then the slot stack, at the last free, as `CRYPTO_free_ex_data`:
-/// every registered index with a free callback, set or not, in index order.
+/// "free" callbacks, then the values, at the last free, as `CRYPTO_free_ex_data`: every
+/// registered index with a free callback, set or not, in index order.
 ///
 /// # Safety
-/// `ad` is the dying session's ex_data block, used by nobody else.
-pub unsafe fn on_free(obj: *mut crate::SSL_SESSION, ad: *mut CRYPTO_EX_DATA) {
-    // The common case: no index registered and no value ever set.
-    if CURRENT.load(Ordering::Relaxed).is_null()
-        && (*ad).sk.is_null()
-        && MODE.load(Ordering::Relaxed) == MIRROR
-    {
-        return;
-    }
+/// The session is dying and used by nobody else.
+pub unsafe fn on_free(obj: *mut crate::SSL_SESSION, ad: *mut CRYPTO_EX_DATA, slots: *mut Slots) {
     if mode() == LIBCRYPTO {
         crypto::CRYPTO_free_ex_data(EX_INDEX_SSL_SESSION, obj.cast(), ad);
         return;
@@ -290,14 +407,13 @@ pub unsafe fn on_free(obj: *mut crate::SSL_SESSION, ad: *mut CRYPTO_EX_DATA) {
                 ..
             }) = *e
             {
-                let ptr = crypto::CRYPTO_get_ex_data(ad, i as c_int);
+                let ptr = (*slots).get(i as c_int);
                 f(obj.cast(), ptr, ad, i as c_int, argl, argp);
             }
         }
     }
-    if !(*ad).sk.is_null() {
-        crypto::OPENSSL_sk_free((*ad).sk);
+    // Left as new for the slot's next session.
+    if (*slots).exists {
+        *slots = Slots::new();
     }
-    (*ad).sk = null_mut();
-    (*ad).ctx = null_mut();
 }

@@ -36,8 +36,12 @@ const STUCK: u64 = 3 << 30;
 pub struct Session {
     /// `tag << 32 | count`.
     state: AtomicU64,
-    /// Guarded by `data`'s lock (libcrypto does not lock an object's slots).
+    /// The `CRYPTO_EX_DATA *` ex_data callbacks receive. With our own slots in use
+    /// (`exdata::own_slots`) it stays zero and only identifies the session.
     ex: UnsafeCell<CRYPTO_EX_DATA>,
+    /// The session's ex_data values when we keep them. `ex` and `slots` are guarded by
+    /// `data`'s lock (libcrypto does not lock an object's slots either).
+    slots: UnsafeCell<exdata::Slots>,
     data: UnsafeCell<MaybeUninit<RwLock<SessionData>>>,
     /// Set by the first up_ref. Until then the count is 1 and the creator holds it, so
     /// the last free needs no atomic read-modify-write. Kept last, away from `state`'s
@@ -113,6 +117,12 @@ fn slot_slow(addr: usize) -> Option<&'static Session> {
 #[inline(always)]
 pub fn live(addr: usize) -> Option<&'static Session> {
     slot(addr).filter(|s| s.is_live())
+}
+
+/// The live session whose `ex` block is at `addr` (a `CRYPTO_EX_DATA *` from C).
+#[inline]
+pub fn of_ex_data(addr: usize) -> Option<&'static Session> {
+    live(addr.wrapping_sub(std::mem::offset_of!(Session, ex)))
 }
 
 /// Classify a pointer without dereferencing anything that is not one of our slots.
@@ -212,11 +222,15 @@ impl Session {
                 ctx: std::ptr::null_mut(),
                 sk: std::ptr::null_mut(),
             };
+            // A reused slot's values were reset by its last free; a never-used one is zero.
+            if s.state.load(Ordering::Relaxed) == 0 {
+                s.slots.get().write(exdata::Slots::new());
+            }
         }
         s.shared.store(false, Ordering::Relaxed);
         s.state.store(LIVE | 1, Ordering::Release);
         // SAFETY: the object is live and not yet shared.
-        unsafe { exdata::on_new(s.as_c(), s.ex.get()) };
+        unsafe { exdata::on_new(s.as_c(), s.ex.get(), s.slots.get()) };
         Some(s)
     }
 
@@ -228,7 +242,8 @@ impl Session {
         let src = self.data().read_recursive();
         let d = Session::create(|| src.dup())?;
         // SAFETY: both blocks belong to live sessions; `d` is not shared yet.
-        let ok = unsafe { exdata::on_dup(d.ex.get(), self.ex.get()) };
+        let ok =
+            unsafe { exdata::on_dup(d.ex.get(), d.slots.get(), self.ex.get(), self.slots.get()) };
         drop(src);
         if !ok {
             crate::crypto::raise(
@@ -316,7 +331,7 @@ impl Session {
     fn destroy(&'static self) {
         // Free callbacks run first, while every field is still readable, as in OpenSSL.
         // SAFETY: we held the last reference, so nobody else uses `ex`.
-        unsafe { exdata::on_free(self.as_c(), self.ex.get()) };
+        unsafe { exdata::on_free(self.as_c(), self.ex.get(), self.slots.get()) };
         self.state.store(FREED, Ordering::Release);
         // SAFETY: the session is no longer live, so no `&SessionData` can be made; dropping
         // in place wipes secrets and releases the buffers.
@@ -324,9 +339,11 @@ impl Session {
         free_slot(self as *const Session as usize);
     }
 
-    /// The ex_data block, for `SSL_SESSION_get/set_ex_data`: use it under `data()`'s lock.
-    pub fn ex(&self) -> *mut CRYPTO_EX_DATA {
-        self.ex.get()
+    /// The ex_data block and values, for `SSL_SESSION_get/set_ex_data` (under `data()`'s
+    /// lock) and `CRYPTO_get/set_ex_data` (under the caller's responsibility, as in
+    /// libcrypto).
+    pub fn ex(&self) -> (*mut CRYPTO_EX_DATA, *mut exdata::Slots) {
+        (self.ex.get(), self.slots.get())
     }
 
     /// Test hook: force the count, to reach saturation without 2^31 calls.

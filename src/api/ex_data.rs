@@ -1,8 +1,9 @@
 //! Application data attached to sessions (libcrypto ex_data, class 2).
 
-use crate::crypto::{CRYPTO_EX_dup, CRYPTO_EX_free, CRYPTO_EX_new};
-use crate::ffi::with_session;
-use crate::{crypto, exdata, forward, next_fn, SSL_SESSION};
+use crate::crypto::{CRYPTO_EX_dup, CRYPTO_EX_free, CRYPTO_EX_new, CRYPTO_EX_DATA};
+use crate::ffi::{guard, with_session};
+use crate::object;
+use crate::{exdata, forward, next_fn, SSL_SESSION};
 use libc::{c_int, c_long, c_void};
 
 /// libcrypto's CRYPTO_get_ex_new_index(), passed through unchanged.
@@ -80,9 +81,15 @@ pub extern "C" fn SSL_SESSION_set_ex_data(
             ) -> c_int),
         |s| {
             let _g = s.data().write();
-            let ad = s.ex();
-            // SAFETY: `ad` is the live session's block, and we hold its lock.
-            unsafe { crypto::CRYPTO_set_ex_data(ad, idx, data) }
+            let (ad, slots) = s.ex();
+            // SAFETY: the live session's block and values, and we hold its lock.
+            unsafe {
+                if exdata::own_slots() {
+                    exdata::set(&mut *slots, idx, data)
+                } else {
+                    exdata::libcrypto_set(ad, idx, data)
+                }
+            }
         },
     )
 }
@@ -100,9 +107,58 @@ pub extern "C" fn SSL_SESSION_get_ex_data(ss: *const SSL_SESSION, idx: c_int) ->
         |s| {
             // Recursive: ex_data callbacks may read while a dup holds the lock.
             let _g = s.data().read_recursive();
-            let ad = s.ex();
-            // SAFETY: `ad` is the live session's block, and we hold its lock.
-            unsafe { crypto::CRYPTO_get_ex_data(ad, idx) }
+            let (ad, slots) = s.ex();
+            // SAFETY: the live session's block and values, and we hold its lock.
+            unsafe {
+                if exdata::own_slots() {
+                    (*slots).get(idx)
+                } else {
+                    exdata::libcrypto_get(ad, idx)
+                }
+            }
+        },
+    )
+}
+
+/// libcrypto's CRYPTO_set_ex_data(), for any object's ex_data.
+///
+/// ssl-session keeps its sessions' ex_data values itself (see
+/// SSL_SESSION_get_ex_new_index); for the `CRYPTO_EX_DATA *` an ex_data callback receives
+/// for a session, this stores into the session, exactly as libcrypto would. Any other
+/// block goes to libcrypto unchanged. Returns 1, or 0 on error (a negative `idx` with
+/// non-NULL `val`: ERR_R_PASSED_INVALID_ARGUMENT queued, as libcrypto does).
+#[no_mangle]
+pub extern "C" fn CRYPTO_set_ex_data(
+    ad: *mut CRYPTO_EX_DATA,
+    idx: c_int,
+    val: *mut c_void,
+) -> c_int {
+    guard(
+        "CRYPTO_set_ex_data",
+        ad as usize,
+        0,
+        || match object::of_ex_data(ad as usize) {
+            // SAFETY: a live session's values; the caller owns the call, as with libcrypto.
+            Some(s) if exdata::own_slots() => exdata::set(unsafe { &mut *s.ex().1 }, idx, val),
+            // SAFETY: not one of ours: libcrypto's business.
+            _ => unsafe { exdata::libcrypto_set(ad, idx, val) },
+        },
+    )
+}
+
+/// libcrypto's CRYPTO_get_ex_data(), for any object's ex_data; for a session's block (as
+/// an ex_data callback receives it) the value ssl-session keeps. NULL if unset.
+#[no_mangle]
+pub extern "C" fn CRYPTO_get_ex_data(ad: *const CRYPTO_EX_DATA, idx: c_int) -> *mut c_void {
+    guard(
+        "CRYPTO_get_ex_data",
+        ad as usize,
+        std::ptr::null_mut(),
+        || match object::of_ex_data(ad as usize) {
+            // SAFETY: a live session's values; the caller owns the call, as with libcrypto.
+            Some(s) if exdata::own_slots() => unsafe { (*s.ex().1).get(idx) },
+            // SAFETY: not one of ours: libcrypto's business.
+            _ => unsafe { exdata::libcrypto_get(ad, idx) },
         },
     )
 }
