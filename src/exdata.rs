@@ -291,12 +291,13 @@ pub fn own_slots() -> bool {
     mode() == MIRROR
 }
 
-/// `CRYPTO_set_ex_data` on a session's slots, with libcrypto's error for a bad index.
+/// `CRYPTO_set_ex_data` on a session's slots.
 pub fn set(slots: &mut Slots, idx: c_int, val: *mut c_void) -> c_int {
-    if slots.set(idx, val) {
+    if slots.set(idx, val) && idx >= 0 {
         return 1;
     }
-    // Let libcrypto refuse the same call on a scratch block, so that the error queued is
+    // A negative index: libcrypto queues errors (even when it then returns 1, for NULL).
+    // Let it handle the same call on a scratch block, so the queue and the answer are
     // exactly its own.
     let mut scratch = CRYPTO_EX_DATA {
         ctx: null_mut(),

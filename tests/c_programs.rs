@@ -289,3 +289,20 @@ fn valgrind_finds_no_errors_and_no_leaks() {
         valgrind(&misuse, &[case], &[("SSL_SESSION_MISUSE", "warn")]);
     }
 }
+
+#[test]
+fn getters_setters_and_dup_from_many_threads_see_whole_values() {
+    let exe = program(
+        "threads_accessors",
+        env!("CTEST_OBJ_threads_accessors"),
+        Target::Ours,
+    );
+    let out = run(&exe, &["8", "100000"], &[]);
+    let o = text(&out.stdout);
+    assert!(out.status.success(), "{o} {}", text(&out.stderr));
+    assert_eq!(
+        o,
+        "8 threads x 100000 rounds: torn or impossible values seen: 0\n"
+    );
+    valgrind(&exe, &["4", "2000"], &[]);
+}
