@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 /* Session ex_data indexes come from libcrypto, as in <openssl/ssl.h>. ssl-session also
  * defines CRYPTO_get_ex_new_index (it forwards to libcrypto's) to learn when the first
  * session index appears. */
@@ -32,6 +33,11 @@ int CRYPTO_get_ex_new_index(int class_index, long argl, void *argp, CRYPTO_EX_ne
 #define SSL_SESSION_get_ex_new_index(l, p, newf, dupf, freef) \
     CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_SESSION, l, p, newf, dupf, freef)
 
+
+/*
+ libcrypto's opaque I/O stream type.
+ */
+struct bio_st;
 
 /*
  The opaque message digest type (`struct evp_md_st` in OpenSSL), libcrypto's; we
@@ -76,6 +82,11 @@ typedef struct x509_st X509;
  `typedef struct evp_md_st EVP_MD;`, exactly as in `<openssl/types.h>`.
  */
 typedef struct evp_md_st EVP_MD;
+
+/*
+ `typedef struct bio_st BIO;`, as in `<openssl/types.h>`.
+ */
+typedef struct bio_st BIO;
 
 #ifdef __cplusplus
 extern "C" {
@@ -399,6 +410,27 @@ int SSL_SESSION_up_ref(SSL_SESSION *ses);
  one line on stderr, then abort() (or, with SSL_SESSION_MISUSE=warn, nothing else).
  */
 void SSL_SESSION_free(SSL_SESSION *ses);
+
+/*
+ Writes the human-readable description of `ses` to `fp` (the text of `openssl sess_id
+ -text`), byte for byte as OpenSSL 3.0 does. Returns 1, or 0 if `ses` is NULL or a
+ write fails (what was written stays written). Like OpenSSL, it also returns 0 for a
+ present but empty ticket, and for a compression id with no cipher.
+ */
+int SSL_SESSION_print(BIO *fp, const SSL_SESSION *ses);
+
+/*
+ SSL_SESSION_print() to a stdio stream. Returns 1, or 0 on error: NULL `ses`, NULL
+ `fp` (OpenSSL crashes), or a BIO that cannot be made (ERR_R_BUF_LIB queued).
+ */
+int SSL_SESSION_print_fp(FILE *fp, const SSL_SESSION *ses);
+
+/*
+ Writes the session's NSS key log line, `RSA Session-ID:<hex> Master-Key:<hex>`, with a
+ newline. Returns 1; 0 (writing nothing) if `x` is NULL or its session ID or master key
+ is empty, or if the write fails. For TLS 1.3 the "master key" is the resumption PSK.
+ */
+int SSL_SESSION_print_keylog(BIO *bp, const SSL_SESSION *x);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -38,8 +38,14 @@ pub type CRYPTO_EX_free = CRYPTO_EX_new;
 pub const ERR_LIB_CRYPTO: c_int = 15;
 /// `ERR_LIB_SSL`.
 pub const ERR_LIB_SSL: c_int = 20;
-/// `ERR_R_MALLOC_FAILURE` (`256 | ERR_RFLAG_FATAL`).
-pub const ERR_R_MALLOC_FAILURE: c_int = 256 | (1 << 18);
+/// `ERR_R_FATAL`: `ERR_RFLAG_FATAL | ERR_RFLAG_COMMON`.
+const ERR_R_FATAL: c_int = (1 << 18) | (2 << 18);
+/// `ERR_R_MALLOC_FAILURE` (`256 | ERR_R_FATAL`).
+pub const ERR_R_MALLOC_FAILURE: c_int = 256 | ERR_R_FATAL;
+/// `ERR_R_BUF_LIB` (`ERR_LIB_BUF | ERR_RFLAG_COMMON`).
+pub const ERR_R_BUF_LIB: c_int = 7 | (2 << 18);
+/// `BIO_NOCLOSE`.
+pub const BIO_NOCLOSE: c_int = 0;
 
 extern "C" {
     pub fn CRYPTO_new_ex_data(
@@ -56,6 +62,7 @@ extern "C" {
     // CRYPTO_get/set_ex_data are ours too: reach libcrypto's through exdata::libcrypto_*.
     pub fn OPENSSL_sk_free(sk: *mut c_void);
     pub fn OPENSSL_sk_num(sk: *const c_void) -> c_int;
+    pub fn OPENSSL_sk_value(sk: *const c_void, i: c_int) -> *mut c_void;
     pub fn ERR_set_mark() -> c_int;
     pub fn ERR_pop_to_mark() -> c_int;
 
@@ -72,6 +79,12 @@ extern "C" {
     pub fn EVP_get_digestbyname(name: *const c_char) -> *const c_void;
 
     #[allow(dead_code)] // used by APIs not merged yet (codec, text); drop when they land
+    pub fn BIO_puts(b: *mut c_void, s: *const c_char) -> c_int;
+    pub fn BIO_write(b: *mut c_void, data: *const c_void, len: c_int) -> c_int;
+    pub fn BIO_new_fp(stream: *mut libc::FILE, close_flag: c_int) -> *mut c_void;
+    pub fn BIO_free(b: *mut c_void) -> c_int;
+    pub fn X509_verify_cert_error_string(n: c_long) -> *const c_char;
+
     pub fn d2i_X509(a: *mut *mut c_void, pp: *mut *const u8, len: c_long) -> *mut c_void;
     pub fn X509_free(x: *mut c_void);
 }

@@ -58,7 +58,9 @@ unsafe impl Sync for Registry {}
 
 /// The current registry; NULL while class 2 has no index.
 static CURRENT: AtomicPtr<Registry> = AtomicPtr::new(null_mut());
-/// Every registry ever published, so readers never see a freed one.
+/// Every registry ever published, so readers never see a freed one (boxed: readers hold
+/// pointers to them while the list grows).
+#[allow(clippy::vec_box)]
 static ALL: Mutex<Vec<Box<Registry>>> = Mutex::new(Vec::new());
 
 #[inline]

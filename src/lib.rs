@@ -84,3 +84,11 @@ pub struct evp_md_st {
 
 /// `typedef struct evp_md_st EVP_MD;`, exactly as in `<openssl/types.h>`.
 pub type EVP_MD = evp_md_st;
+
+/// libcrypto's opaque I/O stream type.
+pub struct bio_st {
+    _opaque: [u8; 0],
+}
+
+/// `typedef struct bio_st BIO;`, as in `<openssl/types.h>`.
+pub type BIO = bio_st;

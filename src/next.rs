@@ -57,6 +57,14 @@ macro_rules! next_fn {
 macro_rules! forward {
     ($name:ident ( $($arg:expr),* ) as $ty:ty) => {
         // SAFETY: an object that is not ours goes, unchanged, to the library that made it.
-        || $crate::next_fn!($name, $ty).map(|f| unsafe { f($($arg),*) })
+        || {
+            $crate::next_fn!($name, $ty).map(|f| {
+                // The arguments are the exported function's own parameters, unchanged.
+                #[allow(clippy::macro_metavars_in_unsafe)]
+                unsafe {
+                    f($($arg),*)
+                }
+            })
+        }
     };
 }

@@ -248,6 +248,30 @@ int main(void)
     show("populated session", s);
     errors("populated");
 
+    printf("print\n");
+    SSL_SESSION_set_time(s, 1700000000);
+    SSL_SESSION_set_timeout(s, 300);
+    SSL_SESSION_set_protocol_version(s, 0x0303);
+    printf("  print_fp -> %d\n", SSL_SESSION_print_fp(stdout, s));
+    BIO *out = BIO_new_fp(stdout, BIO_NOCLOSE);
+    printf("  print_keylog -> %d\n", SSL_SESSION_print_keylog(out, s));
+    printf("  print(NULL bio) -> %d, print(NULL) -> %d, keylog(NULL) -> %d\n", SSL_SESSION_print(NULL, s),
+           SSL_SESSION_print(out, NULL), SSL_SESSION_print_keylog(out, NULL));
+    SSL_SESSION *fresh = SSL_SESSION_new();
+    SSL_SESSION_set_time(fresh, 5);
+    printf("  fresh print -> %d\n", SSL_SESSION_print(out, fresh));
+    printf("  fresh keylog -> %d\n", SSL_SESSION_print_keylog(out, fresh));
+    SSL_SESSION_set_protocol_version(fresh, 0x0304);
+    SSL_SESSION_set_cipher(fresh, find(ssl, 0x13, 0x03));
+    SSL_SESSION_set1_master_key(fresh, big, 32);
+    SSL_SESSION_set_max_early_data(fresh, 16384);
+    SSL_SESSION_set_time(fresh, 0);
+    SSL_SESSION_set_timeout(fresh, 0);
+    printf("  TLS 1.3 print -> %d\n", SSL_SESSION_print(out, fresh));
+    SSL_SESSION_free(fresh);
+    BIO_free(out);
+    errors("print");
+
     printf("dup\n");
     SSL_SESSION_set_ex_data(s, 0, NULL);
     SSL_SESSION *e = SSL_SESSION_new();

@@ -38,7 +38,7 @@ pub extern "C" fn SSL_SESSION_set_time(s: *mut SSL_SESSION, t: c_long) -> c_long
             SSL_SESSION_set_time(s, t) as unsafe extern "C" fn(*mut SSL_SESSION, c_long) -> c_long
         ),
         |x| {
-            x.data().write().time = t as i64;
+            x.data().write().time = t;
             t
         },
     )
@@ -70,7 +70,7 @@ pub extern "C" fn SSL_SESSION_set_timeout(s: *mut SSL_SESSION, t: c_long) -> c_l
             if t < 0 {
                 return 0;
             }
-            x.data().write().timeout = t as i64;
+            x.data().write().timeout = t;
             1
         },
     )

@@ -10,3 +10,4 @@ pub mod accessors;
 pub mod cipher;
 pub mod ex_data;
 pub mod lifecycle;
+pub mod print;
