@@ -11,7 +11,9 @@ pub mod api;
 mod bytes;
 mod cipher;
 mod crypto;
-mod der;
+/// Public (but hidden) so that `tests/der_corpus.rs` and fuzz targets can drive the codec.
+#[doc(hidden)]
+pub mod der;
 mod exdata;
 mod ffi;
 mod misuse;
