@@ -435,7 +435,7 @@ fn mutations_match_libssl() {
 /// S1, S2, S3 (contract §14.6), G1, G2 (§14.7) and G3-like (every tag [1]..[19] but [3]).
 const SEEDS_HEX: &[&str] = &[SEED_S1, SEED_S2, SEED_S3, SEED_G1, SEED_G2, SEED_G3];
 
-include!("der_vectors.rs");
+include!("data/der_vectors.rs");
 
 /// Extra inputs, one hex string per line, from the file named by `DER_EXTRA` (for ad-hoc
 /// generators); does nothing when unset.
