@@ -16,7 +16,9 @@ mod cipher;
 /// cbindgen:ignore
 mod crypto;
 /// cbindgen:ignore
-mod der;
+/// Public (but hidden) so that `tests/der_corpus.rs` and fuzz targets can drive the codec.
+#[doc(hidden)]
+pub mod der;
 /// cbindgen:ignore
 mod exdata;
 /// cbindgen:ignore

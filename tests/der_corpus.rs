@@ -1,0 +1,515 @@
+//! Differential test of the DER codec against the system's OpenSSL 3.0 (`libssl.so.3`,
+//! loaded with dlopen so that nothing of ours can stand in for it).
+//!
+//! For every input: the verdict, the bytes consumed (`*pp` advance), on failure the first and
+//! last queued error codes, and on success the re-encoding (libssl's i2d of its session
+//! against our encode of our decode). Inputs without a time field get "now" from libssl's
+//! clock; we feed libssl's `SSL_SESSION_get_time` to our decoder as "now" so that both
+//! encodings carry the same value.
+//!
+//! Inputs: the 668 files of `../shared/corpus/` (relative to the crate), then deterministic
+//! mutations of real sessions (`DER_FUZZ_ITERS`, default 10000).
+//!
+//! While `src/cipher_table.rs` is a placeholder, sessions libssl accepts with a cipher our
+//! table lacks are counted as "skipped (cipher)"; with the full table that count must be 0
+//! (set `DER_REQUIRE_FULL_CIPHERS=1` to make it fatal).
+
+use ssl_session::der::{self, DecodeError, Silent};
+use std::ffi::{c_char, c_int, c_long, c_void, CStr};
+use std::path::{Path, PathBuf};
+
+type D2i = unsafe extern "C" fn(*mut *mut c_void, *mut *const u8, c_long) -> *mut c_void;
+type I2d = unsafe extern "C" fn(*const c_void, *mut *mut u8) -> c_int;
+type Free = unsafe extern "C" fn(*mut c_void);
+type GetTime = unsafe extern "C" fn(*const c_void) -> c_long;
+type ErrVoid = unsafe extern "C" fn();
+type ErrPeek = unsafe extern "C" fn() -> std::ffi::c_ulong;
+
+struct Libssl {
+    d2i: D2i,
+    i2d: I2d,
+    free: Free,
+    get_time: GetTime,
+    err_clear: ErrVoid,
+    err_first: ErrPeek,
+    err_last: ErrPeek,
+    cipher_find: unsafe extern "C" fn(*const c_void, *const u8) -> *const c_void,
+    ssl: *mut c_void,
+}
+
+fn open(path: &CStr) -> *mut c_void {
+    // SAFETY: dlopen with a valid C string; RTLD_LOCAL keeps its symbols out of our scope.
+    let h = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
+    assert!(!h.is_null(), "cannot dlopen {path:?}");
+    h
+}
+
+fn sym<T: Copy>(h: *mut c_void, name: &CStr) -> T {
+    // SAFETY: dlsym with a valid handle and name.
+    let p = unsafe { libc::dlsym(h, name.as_ptr()) };
+    assert!(!p.is_null(), "missing symbol {name:?}");
+    assert_eq!(std::mem::size_of::<T>(), std::mem::size_of::<*mut c_void>());
+    // SAFETY: T is the function pointer type of this symbol's C prototype.
+    unsafe { std::mem::transmute_copy(&p) }
+}
+
+/// The file that defines the function at `f` (to prove it is the system libssl).
+fn defining_file(f: *const c_void) -> String {
+    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
+    // SAFETY: dladdr only reads the loader's tables.
+    let ok = unsafe { libc::dladdr(f, &mut info) };
+    assert!(ok != 0 && !info.dli_fname.is_null());
+    // SAFETY: dli_fname is a NUL-terminated path owned by the loader.
+    unsafe { CStr::from_ptr(info.dli_fname as *const c_char) }
+        .to_string_lossy()
+        .into_owned()
+}
+
+impl Libssl {
+    fn load() -> Libssl {
+        let ssl = open(c"/usr/lib/x86_64-linux-gnu/libssl.so.3");
+        let crypto = open(c"/usr/lib/x86_64-linux-gnu/libcrypto.so.3");
+        let l = Libssl {
+            d2i: sym(ssl, c"d2i_SSL_SESSION"),
+            i2d: sym(ssl, c"i2d_SSL_SESSION"),
+            free: sym(ssl, c"SSL_SESSION_free"),
+            get_time: sym(ssl, c"SSL_SESSION_get_time"),
+            err_clear: sym(crypto, c"ERR_clear_error"),
+            err_first: sym(crypto, c"ERR_peek_error"),
+            err_last: sym(crypto, c"ERR_peek_last_error"),
+            cipher_find: sym(ssl, c"SSL_CIPHER_find"),
+            ssl: std::ptr::null_mut(),
+        };
+        let method: unsafe extern "C" fn() -> *const c_void = sym(ssl, c"TLS_method");
+        let ctx_new: unsafe extern "C" fn(*const c_void) -> *mut c_void = sym(ssl, c"SSL_CTX_new");
+        let ssl_new: unsafe extern "C" fn(*mut c_void) -> *mut c_void = sym(ssl, c"SSL_new");
+        // SAFETY: plain libssl constructors; both objects live until the process exits.
+        let l = Libssl {
+            ssl: unsafe { ssl_new(ctx_new(method())) },
+            ..l
+        };
+        assert!(!l.ssl.is_null());
+        let file = defining_file(l.d2i as *const c_void);
+        assert!(
+            file.contains("libssl.so.3"),
+            "d2i_SSL_SESSION resolved to {file}"
+        );
+        let version: unsafe extern "C" fn(c_int) -> *const c_char = sym(crypto, c"OpenSSL_version");
+        // SAFETY: OpenSSL_version(0) returns a static string.
+        let v = unsafe { CStr::from_ptr(version(0)) }
+            .to_string_lossy()
+            .into_owned();
+        assert!(v.starts_with("OpenSSL 3.0."), "unexpected {v}");
+        l
+    }
+
+    /// Whether libssl's d2i knows cipher `code` (`SSL_CIPHER_find` uses the same table).
+    fn knows_cipher(&self, code: [u8; 2]) -> bool {
+        // SAFETY: a live SSL and a 2-byte buffer.
+        !unsafe { (self.cipher_find)(self.ssl, code.as_ptr()) }.is_null()
+    }
+
+    fn run(&self, input: &[u8]) -> Oracle {
+        let mut p = input.as_ptr();
+        // SAFETY: plain libssl/libcrypto calls on buffers we own; the session is freed here.
+        unsafe {
+            (self.err_clear)();
+            let s = (self.d2i)(std::ptr::null_mut(), &mut p, input.len() as c_long);
+            if s.is_null() {
+                let r = Oracle::Rejected {
+                    first: (self.err_first)() as u32,
+                    last: (self.err_last)() as u32,
+                };
+                (self.err_clear)();
+                return r;
+            }
+            let consumed = p as usize - input.as_ptr() as usize;
+            let time = (self.get_time)(s) as i64;
+            let n = (self.i2d)(s, std::ptr::null_mut());
+            let mut der = vec![0u8; n.max(0) as usize];
+            let mut q = der.as_mut_ptr();
+            let m = (self.i2d)(s, &mut q);
+            assert_eq!(n, m);
+            (self.free)(s);
+            Oracle::Accepted {
+                consumed,
+                time,
+                der,
+            }
+        }
+    }
+}
+
+#[derive(Debug)]
+enum Oracle {
+    Accepted {
+        consumed: usize,
+        time: i64,
+        der: Vec<u8>,
+    },
+    Rejected {
+        first: u32,
+        last: u32,
+    },
+}
+
+#[derive(Default, Debug)]
+struct Tally {
+    total: usize,
+    accepted: usize,
+    rejected: usize,
+    matched: usize,
+    skipped_cipher: usize,
+    mismatches: Vec<String>,
+}
+
+impl Tally {
+    fn check(&mut self, lib: &Libssl, name: &str, input: &[u8]) {
+        self.total += 1;
+        let oracle = lib.run(input);
+        let ours = der::decode(input);
+        let bad = match (&oracle, ours) {
+            (
+                Oracle::Accepted {
+                    consumed,
+                    time,
+                    der,
+                },
+                Ok(d),
+            ) => {
+                self.accepted += 1;
+                let used = d.consumed;
+                let mut s = der::SessionData::new(*time);
+                der::apply(d, &mut s, *time);
+                let mut out = Vec::new();
+                der::encode(&s, &mut out);
+                if used != *consumed {
+                    Some(format!("consumed {used}, libssl {consumed}"))
+                } else if &out != der {
+                    Some(format!(
+                        "re-encoding differs:\n  ours   {}\n  libssl {}",
+                        hex(&out),
+                        hex(der)
+                    ))
+                } else {
+                    None
+                }
+            }
+            (o, Err(DecodeError::Silent(Silent::UnknownCipher(code))))
+                if lib.knows_cipher(code.to_be_bytes()) =>
+            {
+                // Our placeholder table lacks a cipher libssl has: not comparable yet.
+                match o {
+                    Oracle::Accepted { .. } => self.accepted += 1,
+                    Oracle::Rejected { .. } => self.rejected += 1,
+                }
+                self.skipped_cipher += 1;
+                return;
+            }
+            (Oracle::Accepted { .. }, Err(e)) => {
+                self.accepted += 1;
+                Some(format!("libssl accepts, we reject with {e:?}"))
+            }
+            (Oracle::Rejected { first, last }, Err(e)) => {
+                self.rejected += 1;
+                if e.first_error() != *first || e.last_error() != *last {
+                    Some(format!(
+                        "errors differ: ours {:08X}/{:08X} ({e:?}), libssl {first:08X}/{last:08X}",
+                        e.first_error(),
+                        e.last_error()
+                    ))
+                } else {
+                    None
+                }
+            }
+            (Oracle::Rejected { first, last }, Ok(_)) => {
+                self.rejected += 1;
+                Some(format!(
+                    "libssl rejects ({first:08X}/{last:08X}), we accept"
+                ))
+            }
+        };
+        match bad {
+            None => self.matched += 1,
+            Some(why) => {
+                if self.mismatches.len() < 20 {
+                    self.mismatches
+                        .push(format!("{name}: {why}\n  input {}", hex(input)));
+                } else {
+                    self.mismatches.push(String::new());
+                }
+            }
+        }
+    }
+
+    fn report(&self, what: &str) {
+        println!(
+            "{what}: {} inputs, libssl accepts {} / rejects {}; identical {}; skipped (cipher not in our table) {}; mismatches {}",
+            self.total,
+            self.accepted,
+            self.rejected,
+            self.matched,
+            self.skipped_cipher,
+            self.mismatches.len()
+        );
+        for m in self.mismatches.iter().filter(|m| !m.is_empty()) {
+            println!("MISMATCH {m}");
+        }
+        if std::env::var_os("DER_REQUIRE_FULL_CIPHERS").is_some() {
+            assert_eq!(self.skipped_cipher, 0, "cipher table incomplete");
+        }
+        assert!(
+            self.mismatches.is_empty(),
+            "{what}: {} mismatches",
+            self.mismatches.len()
+        );
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02X}")).collect()
+}
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+}
+
+fn corpus_files() -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for sub in ["openssl-fuzz-asn1", "boringssl-session"] {
+        let dir = corpus_dir().join(sub);
+        for e in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{}: {e}", dir.display())) {
+            files.push(e.unwrap().path());
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn corpus_matches_libssl() {
+    let lib = Libssl::load();
+    let files = corpus_files();
+    assert_eq!(files.len(), 668, "expected the 668 corpus files");
+    let mut t = Tally::default();
+    for f in &files {
+        let input = std::fs::read(f).unwrap();
+        let name = f.strip_prefix(corpus_dir()).unwrap().display().to_string();
+        t.check(&lib, &name, &input);
+    }
+    t.report("corpus");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mutation fuzzing against libssl
+
+struct Rng(u64);
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+fn seeds(lib: &Libssl) -> Vec<Vec<u8>> {
+    let mut v: Vec<Vec<u8>> = SEEDS_HEX.iter().map(|h| unhex(h)).collect();
+    // Corpus files libssl accepts are good seeds too.
+    for f in corpus_files() {
+        let input = std::fs::read(&f).unwrap();
+        if matches!(lib.run(&input), Oracle::Accepted { .. }) {
+            v.push(input);
+        }
+    }
+    // Point every seed at a cipher the placeholder table has, so mutants are not all skipped.
+    for s in &mut v {
+        if let Some(i) = find_cipher(s) {
+            s[i] = 0x13;
+            s[i + 1] = 0x01;
+        }
+    }
+    v
+}
+
+/// Offset of the 2 cipher bytes when the seed starts in the usual DER shape.
+fn find_cipher(s: &[u8]) -> Option<usize> {
+    let mut p = match s.get(1)? {
+        0x80 => 2,
+        l if l & 0x80 != 0 => 2 + (l & 0x7F) as usize,
+        _ => 2,
+    };
+    for _ in 0..2 {
+        if *s.get(p)? != 0x02 {
+            return None;
+        }
+        p += 2 + *s.get(p + 1)? as usize;
+    }
+    (s.get(p..p + 2)? == [0x04, 0x02]).then_some(p + 2)
+}
+
+fn unhex(h: &str) -> Vec<u8> {
+    let h: Vec<u8> = h.bytes().filter(|b| b.is_ascii_hexdigit()).collect();
+    h.chunks(2)
+        .map(|c| u8::from_str_radix(std::str::from_utf8(c).unwrap(), 16).unwrap())
+        .collect()
+}
+
+fn mutate(r: &mut Rng, seed: &[u8]) -> Vec<u8> {
+    let mut v = seed.to_vec();
+    let rounds = 1 + r.below(3);
+    for _ in 0..rounds {
+        if v.is_empty() {
+            v.push(0x30);
+        }
+        let i = r.below(v.len());
+        match r.below(10) {
+            0 => v[i] = r.next() as u8,
+            1 => v[i] ^= 1 << r.below(8),
+            2 => {
+                let n = 1 + r.below(8.min(v.len() - i));
+                v.drain(i..i + n);
+            }
+            3 => {
+                let n = 1 + r.below(4);
+                for _ in 0..n {
+                    v.insert(i, r.next() as u8);
+                }
+            }
+            4 => v.truncate(i),
+            5 => v[i] = [0x00, 0x80, 0xFF, 0x81, 0x82, 0x1F, 0x7F, 0x01, 0x24, 0x30][r.below(10)],
+            6 => v[i] = v[i].wrapping_add(if r.below(2) == 0 { 1 } else { 0xFF }),
+            7 => {
+                // duplicate a slice
+                let n = 1 + r.below(16.min(v.len() - i));
+                let s: Vec<u8> = v[i..i + n].to_vec();
+                let j = r.below(v.len() + 1);
+                v.splice(j..j, s);
+            }
+            8 => v.extend_from_slice(&[0, 0]),
+            _ => {
+                // make a length indefinite or long-form
+                if v[i] < 0x80 && i > 0 {
+                    if r.below(2) == 0 {
+                        v[i] = 0x80;
+                        v.extend_from_slice(&[0, 0]);
+                    } else {
+                        let l = v[i];
+                        v.splice(i..i + 1, [0x81, l]);
+                    }
+                }
+            }
+        }
+    }
+    v
+}
+
+#[test]
+fn mutations_match_libssl() {
+    let lib = Libssl::load();
+    let seeds = seeds(&lib);
+    let iters: usize = std::env::var("DER_FUZZ_ITERS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10000);
+    let mut r = Rng(0x9E37_79B9_7F4A_7C15
+        ^ std::env::var("DER_FUZZ_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(1));
+    let mut t = Tally::default();
+    for (k, s) in seeds.iter().enumerate() {
+        t.check(&lib, &format!("seed {k}"), s);
+    }
+    for n in 0..iters {
+        let seed = &seeds[r.below(seeds.len())];
+        let input = mutate(&mut r, seed);
+        t.check(&lib, &format!("mutant {n}"), &input);
+    }
+    t.report("mutations");
+}
+
+/// S1, S2, S3 (contract §14.6), G1, G2 (§14.7) and G3-like (every tag [1]..[19] but [3]).
+const SEEDS_HEX: &[&str] = &[SEED_S1, SEED_S2, SEED_S3, SEED_G1, SEED_G2, SEED_G3];
+
+include!("data/der_vectors.rs");
+
+/// Extra inputs, one hex string per line, from the file named by `DER_EXTRA` (for ad-hoc
+/// generators); does nothing when unset.
+#[test]
+fn extra_inputs_match_libssl() {
+    let Some(path) = std::env::var_os("DER_EXTRA") else {
+        return;
+    };
+    let lib = Libssl::load();
+    let mut t = Tally::default();
+    for (n, line) in std::fs::read_to_string(path).unwrap().lines().enumerate() {
+        t.check(&lib, &format!("line {}", n + 1), &unhex(line));
+    }
+    t.report("extra");
+}
+
+/// Rough timing against libssl (run with `--release -- --ignored --nocapture`). Not a timed
+/// test: it only prints ns/op.
+#[test]
+#[ignore]
+fn bench_against_libssl() {
+    use std::hint::black_box;
+    use std::time::Instant;
+    let lib = Libssl::load();
+    let mut s1 = unhex(SEED_S1);
+    let i = find_cipher(&s1).unwrap();
+    s1[i..i + 2].copy_from_slice(&[0x13, 0x01]); // a cipher every table has
+    let time = |name: &str, n: u32, f: &mut dyn FnMut()| -> f64 {
+        f();
+        let t = Instant::now();
+        for _ in 0..n {
+            f();
+        }
+        let ns = t.elapsed().as_nanos() as f64 / f64::from(n);
+        println!("{name:40} {ns:10.1} ns/op");
+        ns
+    };
+    // d2i + free, with the peer certificate.
+    let ssl_d2i = time(
+        "libssl d2i+free (S1, 1117 B, cert)",
+        2_000,
+        &mut || unsafe {
+            let mut p = s1.as_ptr();
+            let s = (lib.d2i)(std::ptr::null_mut(), &mut p, s1.len() as c_long);
+            assert!(!s.is_null());
+            (lib.free)(s);
+        },
+    );
+    let our_d2i = time("ours decode+apply+drop (S1)", 200_000, &mut || {
+        let d = der::decode(black_box(&s1)).unwrap();
+        let mut s = der::SessionData::new(0);
+        der::apply(d, &mut s, 0);
+        black_box(&s);
+    });
+    // i2d of the same session.
+    let mut p = s1.as_ptr();
+    let ls = unsafe { (lib.d2i)(std::ptr::null_mut(), &mut p, s1.len() as c_long) };
+    let mut buf = vec![0u8; s1.len()];
+    let ssl_i2d = time("libssl i2d (S1)", 100_000, &mut || unsafe {
+        let mut q = buf.as_mut_ptr();
+        assert_eq!((lib.i2d)(ls, &mut q) as usize, s1.len());
+    });
+    unsafe { (lib.free)(ls) };
+    let d = der::decode(&s1).unwrap();
+    let mut s = der::SessionData::new(0);
+    der::apply(d, &mut s, 0);
+    let our_i2d = time("ours encoded_len + write (S1)", 1_000_000, &mut || {
+        let e = der::Encoder::new(black_box(&s)).unwrap();
+        e.write(&mut buf[..e.len()]);
+        black_box(&buf);
+    });
+    println!(
+        "d2i+free speed-up {:.0}x, i2d speed-up {:.1}x",
+        ssl_d2i / our_d2i,
+        ssl_i2d / our_i2d
+    );
+}
