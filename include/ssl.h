@@ -30,6 +30,8 @@ int CRYPTO_get_ex_new_index(int class_index, long argl, void *argp, CRYPTO_EX_ne
 }
 #endif
 #endif
+/* The PEM pass-phrase callback type, as in <openssl/types.h> (a function type). */
+typedef int pem_password_cb(char *buf, int size, int rwflag, void *userdata);
 #define SSL_SESSION_get_ex_new_index(l, p, newf, dupf, freef) \
     CRYPTO_get_ex_new_index(CRYPTO_EX_INDEX_SSL_SESSION, l, p, newf, dupf, freef)
 
@@ -361,6 +363,28 @@ int SSL_CIPHER_get_auth_nid(const SSL_CIPHER *c);
 const EVP_MD *SSL_CIPHER_get_handshake_digest(const SSL_CIPHER *c);
 
 /*
+ Encodes `in` as DER (OpenSSL 3.0's session format). Returns the length; 0 if `in` is
+ NULL or has no cipher (a fresh session cannot be encoded until a cipher is set).
+ - `pp` NULL: only returns the length.
+ - `*pp` NULL: allocates the buffer with OPENSSL_malloc (free it with OPENSSL_free) and
+   sets `*pp` to its start; returns -1 if the allocation fails.
+ - otherwise: writes at `*pp` (which must have room for the length) and advances `*pp`.
+ */
+int i2d_SSL_SESSION(const SSL_SESSION *in_, unsigned char **pp);
+
+/*
+ Decodes one DER session from `*pp` (at most `length` bytes). Accepts exactly what
+ OpenSSL 3.0 accepts, and queues the same first error when it refuses.
+ On success advances `*pp` past the session's bytes (trailing bytes are left) and
+ returns the session: a new one (count 1), or `*a` reused in place when `a` and `*a`
+ are non-NULL; a new one is also stored in `*a` when `a` is non-NULL.
+ On failure returns NULL and changes nothing: not `*pp`, not `*a` (OpenSSL may leave a
+ reused `*a` half overwritten; we never do). NULL `pp` or `*pp` gives NULL here
+ (OpenSSL crashes).
+ */
+SSL_SESSION *d2i_SSL_SESSION(SSL_SESSION **a, const unsigned char **pp, long length);
+
+/*
  Stores `data` in slot `idx` of the session's ex_data. Any `idx >= 0` works, whether or
  not it was registered (libcrypto grows the slot list); returns 1, or 0 for a negative
  `idx` with non-NULL data (libcrypto queues ERR_R_PASSED_INVALID_ARGUMENT), a NULL
@@ -410,6 +434,30 @@ int SSL_SESSION_up_ref(SSL_SESSION *ses);
  one line on stderr, then abort() (or, with SSL_SESSION_MISUSE=warn, nothing else).
  */
 void SSL_SESSION_free(SSL_SESSION *ses);
+
+/*
+ Reads a PEM session from `out` (text before the BEGIN line is skipped). Returns the
+ session (also stored in `*x` when `x` is non-NULL; a non-NULL `*x` is reused, as with
+ d2i_SSL_SESSION), or NULL with libcrypto's PEM error queued. The pass-phrase callback
+ and `u` are passed to libcrypto unchanged (session PEM is never encrypted).
+ */
+SSL_SESSION *PEM_read_bio_SSL_SESSION(BIO *out, SSL_SESSION **x, pem_password_cb *cb, void *u);
+
+/*
+ PEM_read_bio_SSL_SESSION() from a stdio stream.
+ */
+SSL_SESSION *PEM_read_SSL_SESSION(FILE *out, SSL_SESSION **x, pem_password_cb *cb, void *u);
+
+/*
+ Writes `x` as PEM (64-column base64 of its DER, no encryption). Returns 1, or 0 if
+ `x` is NULL or cannot be encoded (no cipher), with libcrypto's PEM error queued.
+ */
+int PEM_write_bio_SSL_SESSION(BIO *out, const SSL_SESSION *x);
+
+/*
+ PEM_write_bio_SSL_SESSION() to a stdio stream; 0 also for a NULL stream.
+ */
+int PEM_write_SSL_SESSION(FILE *out, const SSL_SESSION *x);
 
 /*
  Writes the human-readable description of `ses` to `fp` (the text of `openssl sess_id

@@ -47,7 +47,50 @@ pub const ERR_R_BUF_LIB: c_int = 7 | (2 << 18);
 /// `BIO_NOCLOSE`.
 pub const BIO_NOCLOSE: c_int = 0;
 
+/// `i2d_of_void` / `d2i_of_void` from `<openssl/pem.h>`.
+pub type I2dOfVoid = unsafe extern "C" fn(*const c_void, *mut *mut u8) -> c_int;
+pub type D2iOfVoid = unsafe extern "C" fn(*mut *mut c_void, *mut *const u8, c_long) -> *mut c_void;
+
 extern "C" {
+    pub fn PEM_ASN1_read_bio(
+        d2i: D2iOfVoid,
+        name: *const c_char,
+        bp: *mut c_void,
+        x: *mut *mut c_void,
+        cb: *mut c_void,
+        u: *mut c_void,
+    ) -> *mut c_void;
+    pub fn PEM_ASN1_read(
+        d2i: D2iOfVoid,
+        name: *const c_char,
+        fp: *mut libc::FILE,
+        x: *mut *mut c_void,
+        cb: *mut c_void,
+        u: *mut c_void,
+    ) -> *mut c_void;
+    pub fn PEM_ASN1_write_bio(
+        i2d: I2dOfVoid,
+        name: *const c_char,
+        bp: *mut c_void,
+        x: *const c_void,
+        enc: *const c_void,
+        kstr: *const u8,
+        klen: c_int,
+        cb: *const c_void,
+        u: *mut c_void,
+    ) -> c_int;
+    pub fn PEM_ASN1_write(
+        i2d: I2dOfVoid,
+        name: *const c_char,
+        fp: *mut libc::FILE,
+        x: *const c_void,
+        enc: *const c_void,
+        kstr: *const u8,
+        klen: c_int,
+        cb: *const c_void,
+        u: *mut c_void,
+    ) -> c_int;
+
     pub fn CRYPTO_new_ex_data(
         class_index: c_int,
         obj: *mut c_void,

@@ -165,7 +165,7 @@ int main(void)
     SSL_SESSION_get_id(s, &n);
     printf("  length after failed set %u\n", n);
     const unsigned char *own = SSL_SESSION_get_id(s, &n);
-    printf("  set own buffer, shorter -> %d\n", SSL_SESSION_set1_id(s, own + 2, 10));
+    printf("  set own buffer, shorter -> %d\n", SSL_SESSION_set1_id(s, own, 10));
     printf("  resumable with an id %d\n", SSL_SESSION_is_resumable(s));
 
     printf("session id context\n");
@@ -174,7 +174,7 @@ int main(void)
     printf("  set 33 -> %d\n", SSL_SESSION_set1_id_context(s, big, 33));
     errors("set1_id_context 33");
     own = SSL_SESSION_get0_id_context(s, &n);
-    printf("  set own buffer -> %d\n", SSL_SESSION_set1_id_context(s, own + 1, 7));
+    printf("  set own buffer -> %d\n", SSL_SESSION_set1_id_context(s, own, 7));
 
     printf("master key\n");
     printf("  set 0 (NULL) -> %d\n", SSL_SESSION_set1_master_key(s, NULL, 0));

@@ -306,3 +306,28 @@ fn getters_setters_and_dup_from_many_threads_see_whole_values() {
     );
     valgrind(&exe, &["4", "2000"], &[]);
 }
+
+#[test]
+fn every_accessor_matches_libssl() {
+    let obj = env!("CTEST_OBJ_api_diff");
+    let ours_exe = program("api_diff", obj, Target::Ours);
+    assert!(
+        !needed(&ours_exe).iter().any(|n| n.starts_with("libssl.so")),
+        "no libssl in our run"
+    );
+    let ours = run(&ours_exe, &[], &[]);
+    let real = run(&program("api_diff", obj, Target::Libssl), &[], &[]);
+    assert!(
+        ours.status.success() && real.status.success(),
+        "{}",
+        text(&ours.stderr)
+    );
+    let (o, r) = (text(&ours.stdout), text(&real.stdout));
+    for (i, (a, b)) in o.lines().zip(r.lines()).enumerate() {
+        assert_eq!(a, b, "first difference at line {}", i + 1);
+    }
+    assert_eq!(o.lines().count(), r.lines().count());
+    assert!(o.contains("errors after set1_id 33: 0A000198"), "{o}");
+    assert!(o.contains("  TLS 1.3 print -> 1"), "{o}");
+    valgrind(&ours_exe, &[], &[]);
+}

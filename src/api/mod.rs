@@ -8,6 +8,8 @@
 
 pub mod accessors;
 pub mod cipher;
+pub mod codec;
 pub mod ex_data;
 pub mod lifecycle;
+pub mod pem;
 pub mod print;

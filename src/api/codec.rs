@@ -1,0 +1,159 @@
+//! `i2d_SSL_SESSION` / `d2i_SSL_SESSION`: OpenSSL 3.0's session DER, byte for byte, with
+//! its calling conventions. The codec itself is the safe `der.rs`.
+
+use crate::der::{self, Encoder};
+use crate::ffi::{guard, with_session};
+use crate::object::{self, Lookup, Session};
+use crate::session::SessionData;
+use crate::{crypto, forward, misuse, SSL_SESSION};
+use libc::{c_int, c_long, c_uchar};
+
+/// `ERR_LIB_ASN1`.
+const ERR_LIB_ASN1: c_int = 13;
+
+/// Encodes `in` as DER (OpenSSL 3.0's session format). Returns the length; 0 if `in` is
+/// NULL or has no cipher (a fresh session cannot be encoded until a cipher is set).
+/// - `pp` NULL: only returns the length.
+/// - `*pp` NULL: allocates the buffer with OPENSSL_malloc (free it with OPENSSL_free) and
+///   sets `*pp` to its start; returns -1 if the allocation fails.
+/// - otherwise: writes at `*pp` (which must have room for the length) and advances `*pp`.
+#[no_mangle]
+pub extern "C" fn i2d_SSL_SESSION(in_: *const SSL_SESSION, pp: *mut *mut c_uchar) -> c_int {
+    with_session(
+        "i2d_SSL_SESSION",
+        in_,
+        0,
+        forward!(i2d_SSL_SESSION(in_, pp)
+            as unsafe extern "C" fn(
+                *const SSL_SESSION,
+                *mut *mut c_uchar,
+            ) -> c_int),
+        |s| {
+            let d = s.data().read_recursive();
+            let Some(enc) = Encoder::new(&d) else {
+                return 0;
+            };
+            let len = enc.len();
+            let Ok(ret) = c_int::try_from(len) else {
+                return 0;
+            };
+            if pp.is_null() {
+                return ret;
+            }
+            // SAFETY: pp is writable; *pp is NULL or has room for len bytes, as the API
+            // requires (callers ask for the length first).
+            unsafe {
+                if (*pp).is_null() {
+                    let buf =
+                        crypto::CRYPTO_malloc(len, c"ssl-session".as_ptr(), 0) as *mut c_uchar;
+                    if buf.is_null() {
+                        crypto::raise(
+                            ERR_LIB_ASN1,
+                            crypto::ERR_R_MALLOC_FAILURE,
+                            c"i2d_SSL_SESSION",
+                        );
+                        return -1;
+                    }
+                    enc.write(std::slice::from_raw_parts_mut(buf, len));
+                    *pp = buf;
+                } else {
+                    enc.write(std::slice::from_raw_parts_mut(*pp, len));
+                    *pp = (*pp).add(len);
+                }
+            }
+            ret
+        },
+    )
+}
+
+/// Decodes one DER session from `*pp` (at most `length` bytes). Accepts exactly what
+/// OpenSSL 3.0 accepts, and queues the same first error when it refuses.
+/// On success advances `*pp` past the session's bytes (trailing bytes are left) and
+/// returns the session: a new one (count 1), or `*a` reused in place when `a` and `*a`
+/// are non-NULL; a new one is also stored in `*a` when `a` is non-NULL.
+/// On failure returns NULL and changes nothing: not `*pp`, not `*a` (OpenSSL may leave a
+/// reused `*a` half overwritten; we never do). NULL `pp` or `*pp` gives NULL here
+/// (OpenSSL crashes).
+#[no_mangle]
+pub extern "C" fn d2i_SSL_SESSION(
+    a: *mut *mut SSL_SESSION,
+    pp: *mut *const c_uchar,
+    length: c_long,
+) -> *mut SSL_SESSION {
+    type F = unsafe extern "C" fn(
+        *mut *mut SSL_SESSION,
+        *mut *const c_uchar,
+        c_long,
+    ) -> *mut SSL_SESSION;
+    let null = std::ptr::null_mut();
+    // SAFETY: a and pp are NULL or valid, by the API's contract.
+    if pp.is_null() || unsafe { (*pp).is_null() } {
+        return null;
+    }
+    let reuse = if a.is_null() { null } else { unsafe { *a } };
+    if !reuse.is_null() && object::live(reuse as usize).is_none() {
+        // A session to reuse that is not a live one of ours: libssl's goes to libssl.
+        return match object::lookup(reuse as usize) {
+            Lookup::Freed => {
+                misuse::report("d2i_SSL_SESSION", reuse as usize, misuse::Misuse::Freed);
+                null
+            }
+            _ => forward!(d2i_SSL_SESSION(a, pp, length) as F)().unwrap_or_else(|| {
+                misuse::report(
+                    "d2i_SSL_SESSION",
+                    reuse as usize,
+                    misuse::Misuse::NotASession,
+                );
+                null
+            }),
+        };
+    }
+    guard("d2i_SSL_SESSION", reuse as usize, null, || {
+        // SAFETY: *pp holds `length` bytes, by the API's contract; a negative length is
+        // an empty input (refused as OpenSSL refuses it).
+        let input =
+            unsafe { std::slice::from_raw_parts(*pp, usize::try_from(length).unwrap_or(0)) };
+        let decoded = match der::decode(input) {
+            Ok(d) => d,
+            Err(e) => {
+                e.raise();
+                return null;
+            }
+        };
+        let consumed = decoded.consumed;
+        // SAFETY: time(NULL) only reads the clock.
+        let now = unsafe { libc::time(std::ptr::null_mut()) } as i64;
+        let s = match object::live(reuse as usize) {
+            Some(s) => {
+                der::apply(decoded, &mut s.data().write(), now);
+                s
+            }
+            None => {
+                let made = Session::create(|| {
+                    let mut d = SessionData::new(now);
+                    der::apply(decoded, &mut d, now);
+                    d
+                });
+                match made {
+                    Some(s) => s,
+                    None => {
+                        crypto::raise(
+                            crypto::ERR_LIB_SSL,
+                            crypto::ERR_R_MALLOC_FAILURE,
+                            c"d2i_SSL_SESSION",
+                        );
+                        return null;
+                    }
+                }
+            }
+        };
+        // SAFETY: as above.
+        unsafe {
+            *pp = (*pp).add(consumed);
+            if !a.is_null() {
+                *a = s.as_c();
+            }
+        }
+        s.as_c()
+    })
+}
