@@ -58,7 +58,7 @@ fn not_live<R: Copy>(
 ) -> R {
     match object::lookup(ptr as usize) {
         // Only reached through with_slot: two threads freed the last reference at once.
-        Lookup::Ours(_) => {
+        Lookup::Ours => {
             misuse::report(func, ptr as usize, Misuse::Underflow);
             err
         }

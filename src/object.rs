@@ -55,7 +55,7 @@ unsafe impl Sync for Session {}
 
 /// What a pointer from C turned out to be.
 pub enum Lookup {
-    Ours(&'static Session),
+    Ours,
     Null,
     Freed,
     Foreign,
@@ -123,7 +123,7 @@ pub fn lookup(addr: usize) -> Lookup {
     }
     match slot(addr) {
         Some(s) => match s.state.load(Ordering::Acquire) >> 32 {
-            TAG_LIVE => Lookup::Ours(s),
+            TAG_LIVE => Lookup::Ours,
             TAG_FREED => Lookup::Freed,
             _ => Lookup::Foreign,
         },
@@ -136,8 +136,8 @@ fn refill(ready: &mut Vec<usize>) {
     let mut g = GLOBAL.lock();
     let top = g.refill(ready);
     let (last, _) = quarantine::chunk_of(top);
-    for k in 0..=last {
-        if CHUNKS[k].load(Ordering::Relaxed) != 0 {
+    for (k, chunk) in CHUNKS.iter().enumerate().take(last + 1) {
+        if chunk.load(Ordering::Relaxed) != 0 {
             continue;
         }
         let bytes = quarantine::chunk_len(k) * SLOT;
@@ -157,7 +157,7 @@ fn refill(ready: &mut Vec<usize>) {
             ready.retain(|&s| quarantine::chunk_of(s).0 < k);
             return;
         }
-        CHUNKS[k].store(p as usize, Ordering::Release);
+        chunk.store(p as usize, Ordering::Release);
     }
 }
 
@@ -309,7 +309,8 @@ impl Session {
         self.destroy();
     }
 
-    /// The current count (tests and diagnostics only; racy by nature).
+    /// The current count (tests only; racy by nature).
+    #[cfg(test)]
     pub fn refs(&self) -> u64 {
         self.state.load(Ordering::Relaxed) & COUNT
     }
@@ -352,17 +353,14 @@ mod tests {
             assert_eq!(s.try_release(), Some(()));
         }
         assert!(s.refs() >= SATURATED);
-        assert!(matches!(
-            lookup(s as *const Session as usize),
-            Lookup::Ours(_)
-        ));
+        assert!(matches!(lookup(s as *const Session as usize), Lookup::Ours));
     }
 
     #[test]
     fn lookup_tells_ours_freed_and_foreign_apart() {
         let s = Session::create(|| SessionData::new(0)).unwrap();
         let addr = s as *const Session as usize;
-        assert!(matches!(lookup(addr), Lookup::Ours(_)));
+        assert!(matches!(lookup(addr), Lookup::Ours));
         assert!(matches!(lookup(addr + 8), Lookup::Foreign));
         assert!(matches!(lookup(0), Lookup::Null));
         let local = 5u64;

@@ -58,11 +58,6 @@ impl Global {
     pub fn flush(&mut self, from: &mut Vec<usize>) {
         self.fifo.extend(from.drain(..));
     }
-
-    /// Slots handed out and not yet back in the FIFO (live sessions plus thread batches).
-    pub fn outstanding(&self) -> usize {
-        self.made - self.fifo.len()
-    }
 }
 
 impl Default for Global {
