@@ -18,6 +18,21 @@ pub fn our_so() -> PathBuf {
     p
 }
 
+/// The SONAME build.rs gives the library; programs linked with -lssl_session record it.
+pub const SONAME: &str = concat!("libssl_session.so.", env!("CARGO_PKG_VERSION_MAJOR"));
+
+/// Make `lib_dir()/SONAME` a link to the built library (as `make` and `ldconfig` do), so
+/// that programs linked with -lssl_session and an rpath to `lib_dir()` find it.
+pub fn soname_link() {
+    our_so();
+    match std::os::unix::fs::symlink("libssl_session.so", lib_dir().join(SONAME)) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            panic!("link {SONAME}: {e}")
+        }
+        _ => {}
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Target {
     /// Linked with -lssl_session only: no libssl in the process.
@@ -50,6 +65,7 @@ pub fn program(name: &str, obj: &str, target: Target) -> PathBuf {
     cc.arg(obj).arg("-o").arg(&exe).arg("-pthread");
     match target {
         Target::Ours => {
+            soname_link();
             let dir = lib_dir();
             cc.arg(format!("-L{}", dir.display()))
                 .arg(format!("-Wl,-rpath,{}", dir.display()))
