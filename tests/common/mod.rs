@@ -6,10 +6,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, OnceLock};
 
-/// `target/<profile>`, where cargo put libssl_session.so for this test run.
+/// `target/<profile>/deps`, beside the test executable: where cargo put the
+/// libssl_session.so (and .a) it built for this test run. `cargo test` does not copy them
+/// up to `target/<profile>` (only `cargo build` does), so a copy there may be missing or stale.
 pub fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
+    exe.parent().unwrap().to_path_buf()
 }
 
 pub fn our_so() -> PathBuf {
