@@ -6,6 +6,13 @@ use std::path::Path;
 
 fn main() {
     println!("cargo:rustc-link-lib=dylib=crypto");
+    // The shared library's SONAME carries the major version: `make install` puts it under
+    // libssl_session.so.<version>, with the links libssl_session.so.<major> (this name,
+    // what programs record as NEEDED) and libssl_session.so (for -lssl_session).
+    println!(
+        "cargo:rustc-cdylib-link-arg=-Wl,-soname,libssl_session.so.{}",
+        env!("CARGO_PKG_VERSION_MAJOR")
+    );
     println!("cargo:rerun-if-changed=tests-c");
     println!("cargo:rerun-if-changed=include/ssl.h");
 

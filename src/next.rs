@@ -55,7 +55,7 @@ macro_rules! next_fn {
 /// `forward!(SSL_SESSION_free(ses) as unsafe extern "C" fn(*mut SSL_SESSION))`.
 #[macro_export]
 macro_rules! forward {
-    ($name:ident ( $($arg:expr),* ) as $ty:ty) => {
+    ($name:ident ( $($arg:ident),* ) as $ty:ty) => {
         // SAFETY: an object that is not ours goes, unchanged, to the library that made it.
         || {
             $crate::next_fn!($name, $ty).map(|f| {

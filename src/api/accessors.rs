@@ -29,6 +29,7 @@ pub extern "C" fn SSL_SESSION_get_time(s: *const SSL_SESSION) -> c_long {
 /// Sets the start time (any value, negative included). Returns `t` itself, as OpenSSL
 /// does (so setting 0 "returns 0"); 0 for a NULL session.
 #[no_mangle]
+#[allow(clippy::unnecessary_cast)] // c_long is i32 on 32-bit targets
 pub extern "C" fn SSL_SESSION_set_time(s: *mut SSL_SESSION, t: c_long) -> c_long {
     with_session(
         "SSL_SESSION_set_time",
@@ -59,6 +60,7 @@ pub extern "C" fn SSL_SESSION_get_timeout(s: *const SSL_SESSION) -> c_long {
 /// Sets the timeout in seconds (0 allowed). Returns 1; 0 and no change when `t` is
 /// negative or the session is NULL.
 #[no_mangle]
+#[allow(clippy::unnecessary_cast)] // c_long is i32 on 32-bit targets
 pub extern "C" fn SSL_SESSION_set_timeout(s: *mut SSL_SESSION, t: c_long) -> c_long {
     with_session(
         "SSL_SESSION_set_timeout",

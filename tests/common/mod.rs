@@ -6,16 +6,33 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::{Mutex, OnceLock};
 
-/// `target/<profile>`, where cargo put libssl_session.so for this test run.
+/// `target/<profile>/deps`, beside the test executable: where cargo put the
+/// libssl_session.so (and .a) it built for this test run. `cargo test` does not copy them
+/// up to `target/<profile>` (only `cargo build` does), so a copy there may be missing or stale.
 pub fn lib_dir() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
-    exe.parent().unwrap().parent().unwrap().to_path_buf()
+    exe.parent().unwrap().to_path_buf()
 }
 
 pub fn our_so() -> PathBuf {
     let p = lib_dir().join("libssl_session.so");
     assert!(p.exists(), "{} not built", p.display());
     p
+}
+
+/// The SONAME build.rs gives the library; programs linked with -lssl_session record it.
+pub const SONAME: &str = concat!("libssl_session.so.", env!("CARGO_PKG_VERSION_MAJOR"));
+
+/// Make `lib_dir()/SONAME` a link to the built library (as `make` and `ldconfig` do), so
+/// that programs linked with -lssl_session and an rpath to `lib_dir()` find it.
+pub fn soname_link() {
+    our_so();
+    match std::os::unix::fs::symlink("libssl_session.so", lib_dir().join(SONAME)) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists => {
+            panic!("link {SONAME}: {e}")
+        }
+        _ => {}
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -50,6 +67,7 @@ pub fn program(name: &str, obj: &str, target: Target) -> PathBuf {
     cc.arg(obj).arg("-o").arg(&exe).arg("-pthread");
     match target {
         Target::Ours => {
+            soname_link();
             let dir = lib_dir();
             cc.arg(format!("-L{}", dir.display()))
                 .arg(format!("-Wl,-rpath,{}", dir.display()))
