@@ -33,6 +33,8 @@ struct lib {
     int (*set1_id)(SSL_SESSION *, const unsigned char *, unsigned int);
     int (*set_protocol_version)(SSL_SESSION *, int);
     int (*set_ex_data)(SSL_SESSION *, int, void *);
+    int (*i2d)(const SSL_SESSION *, unsigned char **);
+    SSL_SESSION *(*d2i)(SSL_SESSION **, const unsigned char **, long);
 };
 
 static void *sym(void *h, const char *n)
@@ -64,6 +66,26 @@ static void load(struct lib *l, const char *name, const char *path, int flags)
     l->set1_id = sym(l->h, "SSL_SESSION_set1_id");
     l->set_protocol_version = sym(l->h, "SSL_SESSION_set_protocol_version");
     l->set_ex_data = sym(l->h, "SSL_SESSION_set_ex_data");
+    l->i2d = sym(l->h, "i2d_SSL_SESSION");
+    l->d2i = sym(l->h, "d2i_SSL_SESSION");
+}
+
+/* Session files (DER) the benchmarks decode: a real TLS 1.2 client session with its
+ * ticket and the server's certificate (contract sample S1), and the same without the
+ * certificate. */
+static unsigned char with_cert[4096], without_cert[4096];
+static long with_cert_len, without_cert_len;
+
+static long slurp(const char *path, unsigned char *buf, size_t cap)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "bench: cannot open %s (run from the repository root)\n", path);
+        exit(1);
+    }
+    long n = (long)fread(buf, 1, cap, f);
+    fclose(f);
+    return n;
 }
 
 static double now_ns(void)
@@ -159,7 +181,9 @@ static void ex_free(void *parent, void *ptr, void *ad, int idx, long argl, void 
 static SSL_SESSION *populated(struct lib *l)
 {
     static const unsigned char key[48] = { 1, 2, 3 }, id[32] = { 4, 5, 6 };
-    SSL_SESSION *s = l->new_();
+    /* The ticket can only come from DER: start from S1 without its certificate. */
+    const unsigned char *p = without_cert;
+    SSL_SESSION *s = l->d2i(NULL, &p, without_cert_len);
     l->set_protocol_version(s, 0x0304);
     l->set1_master_key(s, key, sizeof key);
     l->set1_id(s, id, sizeof id);
@@ -191,6 +215,26 @@ static double b_dup_free_full(struct lib *l)
     return r;
 }
 
+static double b_i2d(struct lib *l)
+{
+    const unsigned char *p = with_cert;
+    SSL_SESSION *s = l->d2i(NULL, &p, with_cert_len);
+    static unsigned char out[4096];
+    double r = TIME(100000 * scale, ({ unsigned char *q = out; l->i2d(s, &q); }));
+    l->free_(s);
+    return r;
+}
+
+static double b_d2i_cert(struct lib *l)
+{
+    return TIME(2000 * scale, ({ const unsigned char *p = with_cert; l->free_(l->d2i(NULL, &p, with_cert_len)); }));
+}
+
+static double b_d2i_nocert(struct lib *l)
+{
+    return TIME(100000 * scale, ({ const unsigned char *p = without_cert; l->free_(l->d2i(NULL, &p, without_cert_len)); }));
+}
+
 struct bench { const char *name; double (*fn)(struct lib *); double target; };
 
 int main(int argc, char **argv)
@@ -202,6 +246,8 @@ int main(int argc, char **argv)
     }
     if (argc > 2)
         scale = atol(argv[2]) > 0 ? atol(argv[2]) : 1;
+    with_cert_len = slurp("bench/s1.der", with_cert, sizeof with_cert);
+    without_cert_len = slurp("bench/s1_nocert.der", without_cert, sizeof without_cert);
     load(&real, "libssl", "libssl.so.3", RTLD_NOW | RTLD_LOCAL);
     load(&ours, "ours", argv[1], RTLD_NOW | (getenv("BENCH_OURS_LOCAL") ? RTLD_LOCAL : RTLD_GLOBAL));
 
@@ -213,6 +259,9 @@ int main(int argc, char **argv)
         { "up_ref + free, 2 threads, 1 session", b_upref_free_2threads, 0.8 },
         { "dup + free (new session)", b_dup_free, 4 },
         { "dup + free (populated session)", b_dup_free_full, 4 },
+        { "i2d (1117-byte session)", b_i2d, 10 },
+        { "d2i + free, with peer certificate", b_d2i_cert, 100 },
+        { "d2i + free, without certificate", b_d2i_nocert, 10 },
     };
     int misses = 0;
 
