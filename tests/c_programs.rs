@@ -331,3 +331,89 @@ fn every_accessor_matches_libssl() {
     assert!(o.contains("  TLS 1.3 print -> 1"), "{o}");
     valgrind(&ours_exe, &[], &[]);
 }
+
+/// Lines of every_function's output: (call, result).
+fn results(out: &str) -> Vec<(String, String)> {
+    out.lines()
+        .filter(|l| {
+            l.starts_with("SSL_")
+                || l.starts_with("i2d")
+                || l.starts_with("d2i")
+                || l.starts_with("PEM")
+                || l.starts_with('n')
+                || l.starts_with('l')
+                || l.starts_with('v')
+                || l.starts_with('q')
+        })
+        .filter_map(|l| {
+            l.rsplit_once(' ')
+                .map(|(a, b)| (a.trim().to_string(), b.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn every_function_takes_a_null_session_without_crashing() {
+    let exe = program(
+        "every_function",
+        env!("CTEST_OBJ_every_function"),
+        Target::Ours,
+    );
+    let out = run(&exe, &["null"], &[]);
+    let o = text(&out.stdout);
+    assert!(
+        out.status.success() && o.ends_with("survived\n"),
+        "{o}\n{}",
+        text(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "NULL is not misuse: {}",
+        text(&out.stderr)
+    );
+    for (call, r) in results(&o) {
+        assert!(
+            matches!(r.as_str(), "0" | "NULL" | "done"),
+            "{call} gave {r}"
+        );
+    }
+}
+
+#[test]
+fn every_function_reports_a_freed_session_and_changes_nothing() {
+    let exe = program(
+        "every_function",
+        env!("CTEST_OBJ_every_function"),
+        Target::Ours,
+    );
+    let out = run(&exe, &["freed"], &[("SSL_SESSION_MISUSE", "warn")]);
+    let o = text(&out.stdout);
+    assert!(
+        out.status.success() && o.ends_with("survived\n"),
+        "{o}\n{}",
+        text(&out.stderr)
+    );
+    let calls: Vec<_> = results(&o)
+        .into_iter()
+        .filter(|(c, _)| c.contains('('))
+        .collect();
+    for (call, r) in &calls {
+        assert!(
+            matches!(r.as_str(), "0" | "NULL" | "done"),
+            "{call} gave {r}"
+        );
+    }
+    let stderr = text(&out.stderr);
+    let reports: Vec<_> = stderr.lines().collect();
+    // Every call on the freed session is reported once (SSL_SESSION_print_fp reports
+    // through SSL_SESSION_print; the PEM writers through i2d_SSL_SESSION).
+    assert_eq!(reports.len(), calls.len(), "{stderr}");
+    for r in reports {
+        assert!(
+            r.ends_with("session already freed (double free or use after free)"),
+            "{r}"
+        );
+    }
+    let abort = run(&exe, &["freed"], &[]);
+    assert_eq!(abort.status.signal(), Some(libc::SIGABRT));
+}
