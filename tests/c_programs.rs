@@ -417,3 +417,22 @@ fn every_function_reports_a_freed_session_and_changes_nothing() {
     let abort = run(&exe, &["freed"], &[]);
     assert_eq!(abort.status.signal(), Some(libc::SIGABRT));
 }
+
+#[test]
+fn ex_data_in_depth_matches_libssl() {
+    let obj = env!("CTEST_OBJ_exdata_diff");
+    let ours = run(&program("exdata_diff", obj, Target::Ours), &[], &[]);
+    let real = run(&program("exdata_diff", obj, Target::Libssl), &[], &[]);
+    assert!(
+        ours.status.success() && real.status.success(),
+        "{}",
+        text(&ours.stderr)
+    );
+    let (o, r) = (text(&ours.stdout), text(&real.stdout));
+    for (i, (x, y)) in o.lines().zip(r.lines()).enumerate() {
+        assert_eq!(x, y, "first difference at line {}", i + 1);
+    }
+    assert_eq!(o.lines().count(), r.lines().count());
+    assert!(o.contains("dup  idx=1 argl=1"), "{o}");
+    valgrind(&program("exdata_diff", obj, Target::Ours), &[], &[]);
+}
