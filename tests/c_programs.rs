@@ -309,27 +309,9 @@ fn getters_setters_and_dup_from_many_threads_see_whole_values() {
 
 #[test]
 fn every_accessor_matches_libssl() {
-    let obj = env!("CTEST_OBJ_api_diff");
-    let ours_exe = program("api_diff", obj, Target::Ours);
-    assert!(
-        !needed(&ours_exe).iter().any(|n| n.starts_with("libssl.so")),
-        "no libssl in our run"
-    );
-    let ours = run(&ours_exe, &[], &[]);
-    let real = run(&program("api_diff", obj, Target::Libssl), &[], &[]);
-    assert!(
-        ours.status.success() && real.status.success(),
-        "{}",
-        text(&ours.stderr)
-    );
-    let (o, r) = (text(&ours.stdout), text(&real.stdout));
-    for (i, (a, b)) in o.lines().zip(r.lines()).enumerate() {
-        assert_eq!(a, b, "first difference at line {}", i + 1);
-    }
-    assert_eq!(o.lines().count(), r.lines().count());
+    let o = same_output_as_libssl("api_diff", env!("CTEST_OBJ_api_diff"));
     assert!(o.contains("errors after set1_id 33: 0A000198"), "{o}");
     assert!(o.contains("  TLS 1.3 print -> 1"), "{o}");
-    valgrind(&ours_exe, &[], &[]);
 }
 
 /// Lines of every_function's output: (call, result).
@@ -420,19 +402,28 @@ fn every_function_reports_a_freed_session_and_changes_nothing() {
 
 #[test]
 fn ex_data_in_depth_matches_libssl() {
-    let obj = env!("CTEST_OBJ_exdata_diff");
-    let ours = run(&program("exdata_diff", obj, Target::Ours), &[], &[]);
-    let real = run(&program("exdata_diff", obj, Target::Libssl), &[], &[]);
+    let o = same_output_as_libssl("exdata_diff", env!("CTEST_OBJ_exdata_diff"));
+    assert!(o.contains("dup  idx=1 argl=1"), "{o}");
+}
+
+/// Run a C program linked against ours (no libssl in the process) and against libssl,
+/// require equal output line for line, run ours under valgrind, and return the output.
+fn same_output_as_libssl(name: &str, obj: &str) -> String {
+    let ours_exe = program(name, obj, Target::Ours);
+    let no_libssl = !needed(&ours_exe).iter().any(|n| n.starts_with("libssl.so"));
+    assert!(no_libssl, "{name}: libssl in our run");
+    let ours = run(&ours_exe, &[], &[]);
+    let real = run(&program(name, obj, Target::Libssl), &[], &[]);
     assert!(
         ours.status.success() && real.status.success(),
-        "{}",
+        "{name}: {}",
         text(&ours.stderr)
     );
     let (o, r) = (text(&ours.stdout), text(&real.stdout));
     for (i, (x, y)) in o.lines().zip(r.lines()).enumerate() {
-        assert_eq!(x, y, "first difference at line {}", i + 1);
+        assert_eq!(x, y, "{name}: first difference at line {}", i + 1);
     }
-    assert_eq!(o.lines().count(), r.lines().count());
-    assert!(o.contains("dup  idx=1 argl=1"), "{o}");
-    valgrind(&program("exdata_diff", obj, Target::Ours), &[], &[]);
+    assert_eq!(o.lines().count(), r.lines().count(), "{name}");
+    valgrind(&ours_exe, &[], &[]);
+    o
 }
