@@ -318,7 +318,12 @@ pub fn set(slots: &mut Slots, idx: c_int, val: *mut c_void) -> c_int {
 ///
 /// # Safety
 /// `ad` and `slots` are the new session's, not yet shared; `obj` its C pointer.
+#[inline]
 pub unsafe fn on_new(obj: *mut crate::SSL_SESSION, ad: *mut CRYPTO_EX_DATA, slots: *mut Slots) {
+    // The common case: mirroring, and no index registered.
+    if CURRENT.load(Ordering::Relaxed).is_null() && MODE.load(Ordering::Relaxed) == MIRROR {
+        return;
+    }
     if mode() == LIBCRYPTO {
         crypto::CRYPTO_new_ex_data(EX_INDEX_SSL_SESSION, obj.cast(), ad);
         return;
