@@ -285,7 +285,7 @@ static int inspect(const char *path, unsigned sections, const char *outform)
     if (report)
         printf("== %s\n", path);
     if (input == NULL) {
-        printf("cannot read %s\n", path);
+        fprintf(report ? stdout : stderr, "cannot read %s\n", path);
         return 0;
     }
 
@@ -319,17 +319,24 @@ static int inspect(const char *path, unsigned sections, const char *outform)
         return 0;
     }
     if (is_pem) {
+        /* The DER that PEM_read_bio_SSL_SESSION decoded: the first block with its label. */
         char *name = NULL, *hdr = NULL;
         BIO *in = BIO_new_mem_buf(input, (int)n);
-        if (PEM_read_bio(in, &name, &hdr, &pem_body, &der_len) == 1) {
-            der = pem_body;
-        } else {
-            der = NULL;
-            der_len = 0;
+        der = NULL;
+        while (PEM_read_bio(in, &name, &hdr, &pem_body, &der_len) == 1) {
+            int found = strcmp(name, PEM_STRING_SSL_SESSION) == 0;
+            OPENSSL_free(name);
+            OPENSSL_free(hdr);
+            if (found) {
+                der = pem_body;
+                break;
+            }
+            OPENSSL_free(pem_body);
+            pem_body = NULL;
         }
+        if (der == NULL)
+            der_len = 0;
         BIO_free(in);
-        OPENSSL_free(name);
-        OPENSSL_free(hdr);
         if (report)
             printf("input: PEM, %zu bytes, %ld bytes of DER; PEM_read_bio_SSL_SESSION: ok\n",
                    n, der_len);

@@ -230,3 +230,121 @@ fn inspector_has_no_memory_errors_or_leaks() {
     );
     assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
 }
+
+fn base64(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for c in data.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                s.push(A[(n >> (18 - 6 * i)) as usize & 63] as char);
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s
+}
+
+fn pem(label: &str, der: &[u8]) -> String {
+    let b = base64(der);
+    let mut s = format!("-----BEGIN {label}-----\n");
+    for line in b.as_bytes().chunks(64) {
+        s.push_str(std::str::from_utf8(line).unwrap());
+        s.push('\n');
+    }
+    s + &format!("-----END {label}-----\n")
+}
+
+#[test]
+fn inspector_on_pem_and_der_edge_cases_matches_libssl() {
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
+    let g1 = std::fs::read(golden.join("g1.der")).unwrap();
+    let g2 = std::fs::read(golden.join("g2.der")).unwrap();
+    const LABEL: &str = "SSL SESSION PARAMETERS";
+    // G2 without its time element ([1] 1700000000: A1 06 02 04 65 53 F1 00).
+    let time = [0xA1, 0x06, 0x02, 0x04, 0x65, 0x53, 0xF1, 0x00];
+    let at = g2.windows(8).position(|w| w == time).unwrap();
+    let mut no_time = g2.clone();
+    no_time.drain(at..at + 8);
+    no_time[1] -= 8;
+    // G2 with an indefinite-length outer SEQUENCE.
+    let mut indefinite = vec![0x30, 0x80];
+    indefinite.extend_from_slice(&g2[2..]);
+    indefinite.extend_from_slice(&[0, 0]);
+    let mut trailing = g1.clone();
+    trailing.extend_from_slice(&[1, 2, 3, 4]);
+    let g1_pem = pem(LABEL, &g1);
+    let truncated: String = {
+        let lines: Vec<&str> = g1_pem.lines().collect();
+        let mut v = lines[..lines.len() - 2].to_vec();
+        v.push(lines[lines.len() - 1]);
+        v.join("\n") + "\n"
+    };
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        (
+            "text-before.pem",
+            format!("a session follows\n{g1_pem}").into_bytes(),
+        ),
+        (
+            "other-block-first.pem",
+            format!("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n{g1_pem}")
+                .into_bytes(),
+        ),
+        (
+            "two-sessions.pem",
+            format!("{g1_pem}{}", pem(LABEL, &g2)).into_bytes(),
+        ),
+        ("wrong-label.pem", pem("SSL SESSION", &g1).into_bytes()),
+        (
+            "trailing-bytes-in-pem.pem",
+            pem(LABEL, &trailing).into_bytes(),
+        ),
+        ("truncated.pem", truncated.into_bytes()),
+        ("no-time.pem", pem(LABEL, &no_time).into_bytes()),
+        ("no-time.der", no_time),
+        ("indefinite.der", indefinite),
+        ("trailing-bytes.der", trailing),
+        ("empty.der", Vec::new()),
+    ];
+    let tmp =
+        std::env::temp_dir().join(format!("ssl-session-inspect-edges-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    let mut names = Vec::new();
+    for (name, data) in &cases {
+        std::fs::write(tmp.join(name), data).unwrap();
+        names.push(name.to_string());
+    }
+    let (oc, ours) = inspect(Target::Ours, &tmp, &names);
+    let (rc, real) = inspect(Target::Libssl, &tmp, &names);
+    std::fs::remove_dir_all(&tmp).unwrap();
+    assert_eq!(oc, rc);
+    let t = compare("edge cases", &ours, &real);
+    assert_eq!(t.identical, cases.len());
+    // The cases did what they are named for.
+    for (name, want) in [
+        ("text-before.pem", "PEM_read_bio_SSL_SESSION: ok"),
+        ("other-block-first.pem", "the same bytes as the input: yes"),
+        ("two-sessions.pem", "164 bytes of DER"),
+        ("wrong-label.pem", "PEM_read_bio_SSL_SESSION: NULL"),
+        (
+            "trailing-bytes-in-pem.pem",
+            "the same bytes as the input: no",
+        ),
+        ("truncated.pem", "PEM_read_bio_SSL_SESSION: NULL"),
+        ("no-time.pem", "d2i set it to now: yes"),
+        ("no-time.der", "d2i set it to now: yes"),
+        ("indefinite.der", "ok, consumed 102"),
+        ("trailing-bytes.der", "ok, consumed 164"),
+        ("empty.der", "d2i_SSL_SESSION: NULL"),
+    ] {
+        let b = blocks(&ours)
+            .into_iter()
+            .find(|b| b.starts_with(&format!("== {name}\n")))
+            .unwrap();
+        assert!(b.contains(want), "{name}: no {want:?} in\n{b}");
+    }
+}
