@@ -2,7 +2,8 @@
 #
 #   make            cargo build --release, and check that include/ssl.h is current
 #   make header     regenerate include/ssl.h (commit it)
-#   make demo       build, then compile and run examples/demo.c against the library
+#   make demo       build, then compile and run the examples (demo.c, inspect.c,
+#                   psk_session.c) against the library
 #   make check      the whole test suite (cargo test --release: Rust, C programs, valgrind)
 #   make bench      build, then run bench/bench.c: libssl and ours side by side
 #   make install    copy the built library, header and pkg-config file (builds nothing:
@@ -50,10 +51,37 @@ build:
 header:
 	SSL_SESSION_WRITE_HEADER=1 $(CARGO) test --release --test header committed_header_is_current
 
+# The examples: demo.c (the API's tour), inspect.c (what a session file holds: the text of
+# openssl sess_id -text, and every getter) and psk_session.c (a TLS 1.3 PSK session file),
+# run on the sessions in examples/sessions/.
+DEMO_LINK = -L$(RELEASE) -Wl,-rpath,$(abspath $(RELEASE)) -lssl_session
+DEMO_PSK = 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+
 demo: build
-	$(CC) $(DEMO_CFLAGS) -Iinclude -o $(RELEASE)/demo examples/demo.c \
-		-L$(RELEASE) -Wl,-rpath,$(abspath $(RELEASE)) -lssl_session
+	$(CC) $(DEMO_CFLAGS) -Iinclude -o $(RELEASE)/demo examples/demo.c $(DEMO_LINK)
+	$(CC) $(DEMO_CFLAGS) -Iinclude -o $(RELEASE)/inspect examples/inspect.c $(DEMO_LINK) -lcrypto
+	$(CC) $(DEMO_CFLAGS) -Iinclude -o $(RELEASE)/psk_session examples/psk_session.c \
+		$(DEMO_LINK) -lcrypto
 	$(RELEASE)/demo
+	@echo
+	@echo '==> inspect -text: what openssl sess_id -text prints (a TLS 1.2 session from s_client)'
+	@echo '$$ inspect -text examples/sessions/s2_tls12_noticket.pem'
+	@$(RELEASE)/inspect -text examples/sessions/s2_tls12_noticket.pem
+	@echo
+	@echo '==> inspect -getters: a TLS 1.3 session from s_client, through the getters'
+	@echo '$$ inspect -getters examples/sessions/s3_tls13.pem'
+	@$(RELEASE)/inspect -getters examples/sessions/s3_tls13.pem
+	@echo
+	@echo '==> psk_session: a TLS 1.3 PSK session file, for openssl s_client -psk_session'
+	@echo '$$ psk_session -early_data 16384 $(DEMO_PSK) TLS_AES_128_GCM_SHA256 demo-client'
+	@$(RELEASE)/psk_session -early_data 16384 $(DEMO_PSK) TLS_AES_128_GCM_SHA256 demo-client \
+		> $(RELEASE)/demo-psk.pem
+	@cat $(RELEASE)/demo-psk.pem
+	@echo '$$ inspect -text demo-psk.pem'
+	@$(RELEASE)/inspect -text $(RELEASE)/demo-psk.pem
+	@echo
+	@echo 'inspect FILE... reports everything (i2d, PEM, print, key log, getters, dup);'
+	@echo 'inspect -outform PEM|DER|NSS FILE writes the session as openssl sess_id -outform does.'
 
 check:
 	$(CARGO) test --release

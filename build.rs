@@ -1,5 +1,6 @@
 // Links libcrypto (ex_data, the error queue, X509, BIO) and compiles the C test programs
-// in tests-c/ to object files. A build script runs before the library exists, so the test
+// in tests-c/, and the examples the tests run (examples/inspect.c, examples/psk_session.c),
+// to object files. A build script runs before the library exists, so the test
 // harness (tests/c_programs.rs) links those objects against the built libssl_session.so,
 // and against the system libssl for the differential runs, exactly as a C user would.
 use std::path::Path;
@@ -14,6 +15,9 @@ fn main() {
         env!("CARGO_PKG_VERSION_MAJOR")
     );
     println!("cargo:rerun-if-changed=tests-c");
+    // Examples that the tests run too (tests/inspect.rs, tests/openssl_sessions.rs).
+    println!("cargo:rerun-if-changed=examples/inspect.c");
+    println!("cargo:rerun-if-changed=examples/psk_session.c");
     println!("cargo:rerun-if-changed=include/ssl.h");
 
     let mut names: Vec<_> = std::fs::read_dir("tests-c")
@@ -21,6 +25,8 @@ fn main() {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.extension().is_some_and(|x| x == "c"))
         .collect();
+    names.push("examples/inspect.c".into());
+    names.push("examples/psk_session.c".into());
     names.sort();
     for src in names {
         let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
