@@ -381,6 +381,9 @@ int i2d_SSL_SESSION(const SSL_SESSION *in_, unsigned char **pp);
  On failure returns NULL and changes nothing: not `*pp`, not `*a` (OpenSSL may leave a
  reused `*a` half overwritten; we never do). NULL `pp` or `*pp` gives NULL here
  (OpenSSL crashes).
+
+ Called from inside libssl (when ssl-session is preloaded next to it), it is libssl's
+ own d2i_SSL_SESSION that answers, so that libssl gets its own sessions.
  */
 SSL_SESSION *d2i_SSL_SESSION(SSL_SESSION **a, const unsigned char **pp, long length);
 
@@ -405,6 +408,9 @@ void *SSL_SESSION_get_ex_data(const SSL_SESSION *ss, int idx);
  verify result 1 (X509_V_ERR_UNSPECIFIED), max fragment length mode "unspecified".
  ex_data "new" callbacks run. Returns NULL only if memory runs out.
  Release it with SSL_SESSION_free().
+
+ Called from inside libssl (when ssl-session is preloaded next to it), it returns
+ libssl's own session instead, so that libssl's handshakes keep their sessions.
  */
 SSL_SESSION *SSL_SESSION_new(void);
 
@@ -440,6 +446,7 @@ void SSL_SESSION_free(SSL_SESSION *ses);
  session (also stored in `*x` when `x` is non-NULL; a non-NULL `*x` is reused, as with
  d2i_SSL_SESSION), or NULL with libcrypto's PEM error queued. The pass-phrase callback
  and `u` are passed to libcrypto unchanged (session PEM is never encrypted).
+ Called from inside libssl (preloaded next to it), the session is libssl's own.
  */
 SSL_SESSION *PEM_read_bio_SSL_SESSION(BIO *out, SSL_SESSION **x, pem_password_cb *cb, void *u);
 

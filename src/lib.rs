@@ -12,6 +12,8 @@ pub mod api;
 #[allow(dead_code)] // parts are used by APIs not merged yet (codec, text)
 mod bytes;
 /// cbindgen:ignore
+mod caller;
+/// cbindgen:ignore
 mod cipher;
 /// cbindgen:ignore
 mod crypto;
@@ -19,6 +21,8 @@ mod crypto;
 /// Public (but hidden) so that `tests/der_corpus.rs` and fuzz targets can drive the codec.
 #[doc(hidden)]
 pub mod der;
+/// cbindgen:ignore
+mod entry;
 /// cbindgen:ignore
 mod exdata;
 /// cbindgen:ignore
