@@ -99,7 +99,7 @@ pub extern "C" fn d2i_SSL_SESSION(
     d2i_from(a, pp, length, 0)
 }
 
-type D2i =
+pub type D2i =
     unsafe extern "C" fn(*mut *mut SSL_SESSION, *mut *const c_uchar, c_long) -> *mut SSL_SESSION;
 
 /// libssl's own `d2i_SSL_SESSION`, when libssl is loaded after us.

@@ -33,7 +33,7 @@ fn d2i(ra: usize) -> D2iOfVoid {
     if caller::is_libssl(ra) {
         if let Some(f) = libssl_d2i() {
             // SAFETY: d2i_SSL_SESSION has the d2i_of_void shape with a session pointer.
-            return unsafe { std::mem::transmute::<_, D2iOfVoid>(f) };
+            return unsafe { std::mem::transmute::<crate::api::codec::D2i, D2iOfVoid>(f) };
         }
     }
     // SAFETY: as above.
