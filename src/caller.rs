@@ -184,9 +184,9 @@ mod tests {
     fn our_own_code_and_the_test_binary_are_not_libssl() {
         // No libssl is linked into the unit-test binary.
         assert!(!is_libssl(
-            our_own_code_and_the_test_binary_are_not_libssl as usize
+            our_own_code_and_the_test_binary_are_not_libssl as *const () as usize
         ));
-        assert!(!is_libssl(libc::malloc as usize));
+        assert!(!is_libssl(libc::malloc as *const () as usize));
         assert!(!is_libssl(0));
         assert!(!is_libssl(usize::MAX));
     }
