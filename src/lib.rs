@@ -9,6 +9,8 @@
 
 pub mod api;
 /// cbindgen:ignore
+mod boundary;
+/// cbindgen:ignore
 #[allow(dead_code)] // parts are used by APIs not merged yet (codec, text)
 mod bytes;
 /// cbindgen:ignore
