@@ -137,6 +137,8 @@ const SSL_CIPHER *SSL_SESSION_get0_cipher(const SSL_SESSION *s);
  fall back to it when the cipher is NULL. Accepts ciphers from libssl
  (SSL_CIPHER_find, SSL_get_current_cipher) as well as ours; they are mapped by id.
  Returns 1; 0 for a NULL session or a cipher unknown to OpenSSL 3.0's session table.
+ On a session of libssl's (preloaded next to it), a cipher of ours is passed on as
+ libssl's own cipher with the same id.
  */
 int SSL_SESSION_set_cipher(SSL_SESSION *s, const SSL_CIPHER *cipher);
 
