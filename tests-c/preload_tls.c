@@ -80,6 +80,44 @@ static SSL_SESSION *get_cb(SSL *ssl, const unsigned char *id, int len, int *copy
     return s;
 }
 
+/* --- external PSK (TLS 1.3): sessions the application makes -------------------------- */
+static const unsigned char psk_key[32] = "0123456789abcdef0123456789abcde";
+static const unsigned char psk_id[] = "preload-identity";
+static int psk_client_calls, psk_server_calls;
+
+static SSL_SESSION *psk_session(SSL *ssl)
+{
+    const unsigned char suite[2] = {0x13, 0x01}; /* TLS_AES_128_GCM_SHA256 */
+    SSL_SESSION *s = SSL_SESSION_new();
+    if (s == NULL || !SSL_SESSION_set1_master_key(s, psk_key, sizeof psk_key)
+        || !SSL_SESSION_set_cipher(s, SSL_CIPHER_find(ssl, suite))
+        || !SSL_SESSION_set_protocol_version(s, TLS1_3_VERSION))
+        fail("psk session");
+    return s;
+}
+
+static int psk_use_cb(SSL *ssl, const EVP_MD *md, const unsigned char **id, size_t *idlen,
+                      SSL_SESSION **sess)
+{
+    (void)md;
+    psk_client_calls++;
+    *sess = psk_session(ssl); /* its reference goes to libssl */
+    *id = psk_id;
+    *idlen = sizeof psk_id - 1;
+    return 1;
+}
+
+static int psk_find_cb(SSL *ssl, const unsigned char *id, size_t idlen, SSL_SESSION **sess)
+{
+    psk_server_calls++;
+    *sess = NULL;
+    if (idlen == sizeof psk_id - 1 && memcmp(id, psk_id, idlen) == 0)
+        *sess = psk_session(ssl);
+    return 1;
+}
+
+static int use_psk; /* connect_pair sets psk_use_cb on the client SSL */
+
 /* --- handshakes over a socketpair ----------------------------------------------------- */
 static SSL_CTX *server_ctx(const char *cert, const char *key)
 {
@@ -130,6 +168,8 @@ static SSL *connect_pair(const char *name, SSL_CTX *sctx, SSL_CTX *cctx, SSL_SES
     SSL_set_connect_state(cli);
     if (set != NULL && SSL_set_session(cli, set) != 1)
         fail("SSL_set_session");
+    if (use_psk)
+        SSL_set_psk_use_session_callback(cli, psk_use_cb);
     int cdone = 0, sdone = 0;
     for (int i = 0; i < 1000 && !(cdone && sdone); i++) {
         if (!cdone)
@@ -283,6 +323,21 @@ int main(int argc, char **argv)
         printf("get_cb calls %d\n", get_cb_calls);
         SSL_SESSION_free(csess);
         close_client(c7);
+    }
+
+    /* 5. External PSK: the application's callbacks return sessions it made (ours),
+     * per SSL on the client, per SSL_CTX on the server. */
+    if (version == TLS1_3_VERSION) {
+        SSL_CTX_set_psk_find_session_callback(sctx, psk_find_cb);
+        /* The PSK's hash must be the suite's. */
+        SSL_CTX_set_ciphersuites(sctx, "TLS_AES_128_GCM_SHA256");
+        SSL_CTX_set_ciphersuites(cctx, "TLS_AES_128_GCM_SHA256");
+        use_psk = 1;
+        SSL *c8 = connect_pair("external psk", sctx, cctx, NULL);
+        use_psk = 0;
+        printf("psk callbacks: client %d, server %d, cipher %s\n", psk_client_calls,
+               psk_server_calls, SSL_CIPHER_get_name(SSL_get_current_cipher(c8)));
+        close_client(c8);
     }
 
     if (probe) {

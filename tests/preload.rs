@@ -726,6 +726,10 @@ fn in_process_handshakes_resume_with_our_sessions() {
                 assert!(o.contains(l), "{l}\n{o}");
             }
         }
+        if v == "tls1_3" {
+            let l = "external psk: TLSv1.3, client reused 1, server reused 1";
+            assert!(o.contains(l), "{l}\n{o}");
+        }
         assert!(o.ends_with("done\n"), "{o}");
         // The probe: the session d2i made for the application is ours (our report), and
         // libssl's, freed once each, are never reported.
