@@ -173,19 +173,23 @@ pub fn to_libssl(s: &'static Session) -> Option<*mut SSL_SESSION> {
         unsafe extern "C" fn(*mut SSL_SESSION, c_int, *mut c_void) -> c_int
     )?;
     let mut der = Vec::new();
-    {
+    let not_resumable = {
         let d = s.data().read_recursive();
-        let encoded = if d.not_resumable {
-            // DER carries no "not resumable" flag: leave out what would make libssl's copy
-            // resumable (ID and ticket), so that it is refused as ours would be.
-            let mut c = d.dup();
-            c.session_id = Default::default();
-            c.ticket = None;
-            crate::der::encode(&c, &mut der)
-        } else {
-            crate::der::encode(&d, &mut der)
-        };
-        encoded?;
+        crate::der::encode(&d, &mut der)?;
+        d.not_resumable
+    };
+    if not_resumable {
+        // DER carries no "not resumable" flag: leave out what would make libssl's copy
+        // resumable (ID and ticket), so that it is refused as ours would be. (Through
+        // the codec rather than a clone: a second clone site slows SSL_SESSION_dup.)
+        let mut c = crate::session::SessionData::new(0);
+        crate::der::apply(crate::der::decode(&der).ok()?, &mut c, 0);
+        c.session_id = Default::default();
+        c.ticket = None;
+        let mut again = Vec::new();
+        crate::der::encode(&c, &mut again)?;
+        crate::bytes::wipe(&mut der);
+        der = again;
     }
     let mut p = der.as_ptr();
     // SAFETY: libssl's decoder over our buffer; it calls SSL_SESSION_new, which sees

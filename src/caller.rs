@@ -22,7 +22,7 @@
 //! reached under preload (ours win), and libssl does not call them itself.
 
 use parking_lot::Mutex;
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 /// The loaded objects' executable ranges, as last read.
 struct Map {
@@ -37,26 +37,42 @@ struct Map {
 /// The current map, leaked (a handful per process at most: one per change of the loaded
 /// set seen by a caller outside every known object).
 static MAP: AtomicPtr<Map> = AtomicPtr::new(std::ptr::null_mut());
-/// Index in `others` of the last caller's range.
-static HINT: AtomicUsize = AtomicUsize::new(0);
+/// The hot path's copies, each range packed in one word (`pack`): libssl's text, and the
+/// last caller's object's. 0 (an empty range) until known.
+static SSL_TEXT: AtomicU64 = AtomicU64::new(0);
+static HINT: AtomicU64 = AtomicU64::new(0);
 static BUILD: Mutex<()> = Mutex::new(());
+
+const PAGE: u32 = 12;
+const LEN_BITS: u32 = 28;
+
+/// `[s, e)` widened to whole pages (no two objects share a page of text), as one word:
+/// start page above, length in pages below. 0 if it does not fit (then the slow path
+/// answers).
+fn pack((s, e): (usize, usize)) -> u64 {
+    let first = (s >> PAGE) as u64;
+    let pages = (e.saturating_sub(1) >> PAGE) as u64 + 1 - first;
+    if e <= s || first >= 1 << (64 - LEN_BITS) || pages >= 1 << LEN_BITS {
+        return 0;
+    }
+    first << LEN_BITS | pages
+}
+
+#[inline(always)]
+fn in_packed(v: u64, ra: usize) -> bool {
+    let start = ((v >> LEN_BITS) << PAGE) as usize;
+    let len = ((v & ((1 << LEN_BITS) - 1)) << PAGE) as usize;
+    ra.wrapping_sub(start) < len
+}
 
 /// Whether `ra`, a return address, lies in libssl's code.
 #[inline(always)]
 pub fn is_libssl(ra: usize) -> bool {
-    let m = MAP.load(Ordering::Acquire);
-    if m.is_null() {
-        return slow(ra);
-    }
-    // SAFETY: maps are leaked, never freed.
-    let m = unsafe { &*m };
-    if ra.wrapping_sub(m.ssl.0) < m.ssl.1 - m.ssl.0 {
+    if in_packed(SSL_TEXT.load(Ordering::Relaxed), ra) {
         return true;
     }
-    if let Some(&(s, e)) = m.others.get(HINT.load(Ordering::Relaxed)) {
-        if ra.wrapping_sub(s) < e - s {
-            return false;
-        }
+    if in_packed(HINT.load(Ordering::Relaxed), ra) {
+        return false;
     }
     slow(ra)
 }
@@ -74,12 +90,12 @@ fn slow(ra: usize) -> bool {
         if ra.wrapping_sub(map.ssl.0) < map.ssl.1 - map.ssl.0 {
             return true;
         }
-        if let Some(i) = map
+        if let Some(&r) = map
             .others
             .iter()
-            .position(|&(s, e)| ra.wrapping_sub(s) < e - s)
+            .find(|&&(s, e)| ra.wrapping_sub(s) < e - s)
         {
-            HINT.store(i, Ordering::Relaxed);
+            HINT.store(pack(r), Ordering::Relaxed);
             return false;
         }
         // In no object we know of: rebuild if objects were loaded since, else it is code
@@ -172,6 +188,7 @@ fn rebuild(seen: Option<u64>) -> *mut Map {
         adds: acc.adds,
     }));
     HINT.store(0, Ordering::Relaxed);
+    SSL_TEXT.store(pack(acc.ssl), Ordering::Relaxed);
     MAP.store(m, Ordering::Release);
     m
 }
@@ -189,5 +206,16 @@ mod tests {
         assert!(!is_libssl(libc::malloc as *const () as usize));
         assert!(!is_libssl(0));
         assert!(!is_libssl(usize::MAX));
+    }
+
+    #[test]
+    fn packed_ranges_cover_whole_pages() {
+        let v = pack((0x7f00_0000_1234, 0x7f00_0000_5000));
+        assert!(in_packed(v, 0x7f00_0000_1000));
+        assert!(in_packed(v, 0x7f00_0000_4fff));
+        assert!(!in_packed(v, 0x7f00_0000_5000));
+        assert!(!in_packed(v, 0x7f00_0000_0fff));
+        assert!(!in_packed(0, 0) && !in_packed(0, usize::MAX));
+        assert_eq!(pack((5, 5)), 0);
     }
 }

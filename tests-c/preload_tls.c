@@ -259,6 +259,12 @@ int main(int argc, char **argv)
     /* libssl's cipher set on the session read back. */
     if (SSL_SESSION_set_cipher(mine, SSL_SESSION_get0_cipher(lib)) != 1 || !der_equal(mine, lib))
         fail("set_cipher with libssl's cipher");
+    /* And the other way: the cipher of the session read back (ours, when preloaded) set
+     * on libssl's session. */
+    const SSL_CIPHER *libs = SSL_SESSION_get0_cipher(lib);
+    if (SSL_SESSION_set_cipher(lib, SSL_SESSION_get0_cipher(mine)) != 1 || !der_equal(mine, lib)
+        || SSL_SESSION_get0_cipher(lib) != libs)
+        fail("set_cipher on libssl's session with the cipher read back");
     if (SSL_SESSION_set_ex_data(mine, idx, "mine") != 1)
         fail("ex_data on ours");
 
