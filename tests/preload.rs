@@ -73,10 +73,24 @@ impl Drop for Dir {
     }
 }
 
+/// Remove what earlier runs of this test binary left (its fixtures live as long as the
+/// process, so each run leaves them behind).
+fn clean_old_runs() {
+    let mine = format!("-{}", std::process::id());
+    for e in std::fs::read_dir(lib_dir()).into_iter().flatten().flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let dir = e.file_type().is_ok_and(|t| t.is_dir());
+        if dir && name.starts_with("preload-") && !name.ends_with(&mine) {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
 /// A self-signed RSA certificate for CN=localhost, made once per test run.
 fn cert() -> &'static (PathBuf, PathBuf) {
     static CERT: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
     CERT.get_or_init(|| {
+        clean_old_runs();
         let d = lib_dir().join(format!("preload-cert-{}", std::process::id()));
         std::fs::create_dir_all(&d).unwrap();
         let (c, k) = (d.join("cert.pem"), d.join("key.pem"));
