@@ -214,7 +214,8 @@ pub fn to_libssl(s: &'static Session) -> Option<*mut SSL_SESSION> {
 
 /// `*slot` holds a session the application hands to libssl with its reference (the PSK
 /// callbacks' out-pointer): replace ours by a libssl copy, which takes that reference
-/// over. False (nothing changed) when it cannot be converted.
+/// over. False when it cannot be converted (`*slot` unchanged), or is a freed session of
+/// ours (reported; `*slot` set to NULL).
 ///
 /// # Safety
 /// `slot` is NULL or valid.
@@ -240,7 +241,12 @@ pub unsafe fn convert_transferred(
                 false
             }
         },
-        Handed::Freed => false,
+        Handed::Freed => {
+            // Reported; libssl must not free or read it.
+            // SAFETY: as above.
+            unsafe { *slot = null_mut() };
+            false
+        }
         Handed::Other => true,
     }
 }
