@@ -137,6 +137,8 @@ const SSL_CIPHER *SSL_SESSION_get0_cipher(const SSL_SESSION *s);
  fall back to it when the cipher is NULL. Accepts ciphers from libssl
  (SSL_CIPHER_find, SSL_get_current_cipher) as well as ours; they are mapped by id.
  Returns 1; 0 for a NULL session or a cipher unknown to OpenSSL 3.0's session table.
+ On a session of libssl's (preloaded next to it), a cipher of ours is passed on as
+ libssl's own cipher with the same id.
  */
 int SSL_SESSION_set_cipher(SSL_SESSION *s, const SSL_CIPHER *cipher);
 
@@ -381,6 +383,9 @@ int i2d_SSL_SESSION(const SSL_SESSION *in_, unsigned char **pp);
  On failure returns NULL and changes nothing: not `*pp`, not `*a` (OpenSSL may leave a
  reused `*a` half overwritten; we never do). NULL `pp` or `*pp` gives NULL here
  (OpenSSL crashes).
+
+ Called from inside libssl (when ssl-session is preloaded next to it), it is libssl's
+ own d2i_SSL_SESSION that answers, so that libssl gets its own sessions.
  */
 SSL_SESSION *d2i_SSL_SESSION(SSL_SESSION **a, const unsigned char **pp, long length);
 
@@ -405,6 +410,9 @@ void *SSL_SESSION_get_ex_data(const SSL_SESSION *ss, int idx);
  verify result 1 (X509_V_ERR_UNSPECIFIED), max fragment length mode "unspecified".
  ex_data "new" callbacks run. Returns NULL only if memory runs out.
  Release it with SSL_SESSION_free().
+
+ Called from inside libssl (when ssl-session is preloaded next to it), it returns
+ libssl's own session instead, so that libssl's handshakes keep their sessions.
  */
 SSL_SESSION *SSL_SESSION_new(void);
 
@@ -440,6 +448,7 @@ void SSL_SESSION_free(SSL_SESSION *ses);
  session (also stored in `*x` when `x` is non-NULL; a non-NULL `*x` is reused, as with
  d2i_SSL_SESSION), or NULL with libcrypto's PEM error queued. The pass-phrase callback
  and `u` are passed to libcrypto unchanged (session PEM is never encrypted).
+ Called from inside libssl (preloaded next to it), the session is libssl's own.
  */
 SSL_SESSION *PEM_read_bio_SSL_SESSION(BIO *out, SSL_SESSION **x, pem_password_cb *cb, void *u);
 

@@ -9,8 +9,12 @@
 
 pub mod api;
 /// cbindgen:ignore
+mod boundary;
+/// cbindgen:ignore
 #[allow(dead_code)] // parts are used by APIs not merged yet (codec, text)
 mod bytes;
+/// cbindgen:ignore
+mod caller;
 /// cbindgen:ignore
 mod cipher;
 /// cbindgen:ignore
@@ -19,6 +23,8 @@ mod crypto;
 /// Public (but hidden) so that `tests/der_corpus.rs` and fuzz targets can drive the codec.
 #[doc(hidden)]
 pub mod der;
+/// cbindgen:ignore
+mod entry;
 /// cbindgen:ignore
 mod exdata;
 /// cbindgen:ignore

@@ -7,10 +7,21 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 const UNRESOLVED: usize = 0;
 const ABSENT: usize = 1;
 
+/// Bumped when objects were loaded since the last look (`caller::refresh`): a symbol
+/// found absent is then looked up again, since a libssl opened later may define it.
+static GENERATION: AtomicUsize = AtomicUsize::new(0);
+
+/// Objects were loaded: forget which symbols were absent.
+pub fn new_generation() {
+    GENERATION.fetch_add(1, Ordering::AcqRel);
+}
+
 pub struct NextSym {
     /// NUL-terminated.
     name: &'static str,
     addr: AtomicUsize,
+    /// The generation in which the symbol was found absent.
+    absent_in: AtomicUsize,
 }
 
 impl NextSym {
@@ -18,6 +29,7 @@ impl NextSym {
         NextSym {
             name,
             addr: AtomicUsize::new(UNRESOLVED),
+            absent_in: AtomicUsize::new(0),
         }
     }
 
@@ -25,12 +37,19 @@ impl NextSym {
     #[inline]
     pub fn get(&self) -> Option<usize> {
         let mut a = self.addr.load(Ordering::Acquire);
+        if a == ABSENT
+            && self.absent_in.load(Ordering::Relaxed) != GENERATION.load(Ordering::Acquire)
+        {
+            a = UNRESOLVED;
+        }
         if a == UNRESOLVED {
+            let generation = GENERATION.load(Ordering::Acquire);
             // SAFETY: name is NUL-terminated; RTLD_NEXT is valid from inside a shared object
             // or an executable. Racing resolutions store the same value.
             let name = CStr::from_bytes_with_nul(self.name.as_bytes()).expect("NUL-terminated");
             let p = unsafe { libc::dlsym(libc::RTLD_NEXT, name.as_ptr()) };
             a = if p.is_null() { ABSENT } else { p as usize };
+            self.absent_in.store(generation, Ordering::Relaxed);
             self.addr.store(a, Ordering::Release);
         }
         (a != ABSENT).then_some(a)

@@ -90,7 +90,7 @@ impl Drop for LocalPool {
 pub fn slot(addr: usize) -> Option<&'static Session> {
     let base = CHUNKS[0].load(Ordering::Relaxed);
     let off = addr.wrapping_sub(base);
-    if base != 0 && off < quarantine::chunk_len(0) * SLOT && off % SLOT == 0 {
+    if base != 0 && off < quarantine::chunk_len(0) * SLOT && off.is_multiple_of(SLOT) {
         // SAFETY: addr is the start of a slot of chunk 0, which stays mapped for good.
         return Some(unsafe { &*(addr as *const Session) });
     }
@@ -107,7 +107,7 @@ fn slot_slow(addr: usize) -> Option<&'static Session> {
         let off = addr.wrapping_sub(base);
         if off < quarantine::chunk_len(k) * SLOT {
             // SAFETY: inside a chunk we mapped and never unmap, at a slot boundary.
-            return (off % SLOT == 0).then(|| unsafe { &*(addr as *const Session) });
+            return (off.is_multiple_of(SLOT)).then(|| unsafe { &*(addr as *const Session) });
         }
     }
     None

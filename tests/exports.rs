@@ -111,6 +111,9 @@ fn coverage_table() -> String {
     {
         let why = if e.starts_with("SSL_CIPHER_") {
             "cipher accessors over our own cipher table; libssl's ciphers are forwarded"
+        } else if e.starts_with("SSL_") {
+            "libssl function interposed under LD_PRELOAD (not in ssl.h): forwarded to libssl, \
+             handing it a libssl copy of a session of ours (docs/preload.md)"
         } else {
             "libcrypto ex_data function: forwarded, and used to run session ex_data without libcrypto's global lock"
         };

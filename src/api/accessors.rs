@@ -130,17 +130,30 @@ pub extern "C" fn SSL_SESSION_get0_cipher(s: *const SSL_SESSION) -> *const SSL_C
 /// fall back to it when the cipher is NULL. Accepts ciphers from libssl
 /// (SSL_CIPHER_find, SSL_get_current_cipher) as well as ours; they are mapped by id.
 /// Returns 1; 0 for a NULL session or a cipher unknown to OpenSSL 3.0's session table.
+/// On a session of libssl's (preloaded next to it), a cipher of ours is passed on as
+/// libssl's own cipher with the same id.
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_set_cipher(s: *mut SSL_SESSION, cipher: *const SSL_CIPHER) -> c_int {
     with_session(
         "SSL_SESSION_set_cipher",
         s,
         0,
-        forward!(SSL_SESSION_set_cipher(s, cipher)
-            as unsafe extern "C" fn(
-                *mut SSL_SESSION,
-                *const SSL_CIPHER,
-            ) -> c_int),
+        || {
+            let f = next_fn!(
+                SSL_SESSION_set_cipher,
+                unsafe extern "C" fn(*mut SSL_SESSION, *const SSL_CIPHER) -> c_int
+            )?;
+            // libssl's session must not point into our cipher table: give it its own.
+            let c = match cipher::from_addr(cipher as usize) {
+                Some(c) => crate::boundary::libssl_cipher(c),
+                None => cipher,
+            };
+            if c.is_null() && !cipher.is_null() {
+                return Some(0);
+            }
+            // SAFETY: libssl's setter on libssl's session, with a cipher of libssl's.
+            Some(unsafe { f(s, c) })
+        },
         |x| {
             let c = if cipher.is_null() {
                 None

@@ -5,7 +5,7 @@ use crate::der::{self, Encoder};
 use crate::ffi::{guard, with_session};
 use crate::object::{self, Lookup, Session};
 use crate::session::SessionData;
-use crate::{crypto, forward, misuse, SSL_SESSION};
+use crate::{caller, crypto, forward, misuse, next_fn, SSL_SESSION};
 use libc::{c_int, c_long, c_uchar};
 
 /// `ERR_LIB_ASN1`.
@@ -74,17 +74,62 @@ pub extern "C" fn i2d_SSL_SESSION(in_: *const SSL_SESSION, pp: *mut *mut c_uchar
 /// On failure returns NULL and changes nothing: not `*pp`, not `*a` (OpenSSL may leave a
 /// reused `*a` half overwritten; we never do). NULL `pp` or `*pp` gives NULL here
 /// (OpenSSL crashes).
+///
+/// Called from inside libssl (when ssl-session is preloaded next to it), it is libssl's
+/// own d2i_SSL_SESSION that answers, so that libssl gets its own sessions.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[unsafe(naked)]
 #[no_mangle]
 pub extern "C" fn d2i_SSL_SESSION(
     a: *mut *mut SSL_SESSION,
     pp: *mut *const c_uchar,
     length: c_long,
 ) -> *mut SSL_SESSION {
-    type F = unsafe extern "C" fn(
-        *mut *mut SSL_SESSION,
-        *mut *const c_uchar,
-        c_long,
-    ) -> *mut SSL_SESSION;
+    core::arch::naked_asm!(crate::entry::pass_caller!(3), f = sym d2i_from)
+}
+
+/// cbindgen:ignore
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[no_mangle]
+pub extern "C" fn d2i_SSL_SESSION(
+    a: *mut *mut SSL_SESSION,
+    pp: *mut *const c_uchar,
+    length: c_long,
+) -> *mut SSL_SESSION {
+    d2i_from(a, pp, length, 0)
+}
+
+pub type D2i =
+    unsafe extern "C" fn(*mut *mut SSL_SESSION, *mut *const c_uchar, c_long) -> *mut SSL_SESSION;
+
+/// libssl's own `d2i_SSL_SESSION`, when libssl is loaded after us.
+pub fn libssl_d2i() -> Option<D2i> {
+    next_fn!(d2i_SSL_SESSION, D2i)
+}
+
+/// `d2i_SSL_SESSION` called from return address `ra`.
+pub extern "C" fn d2i_from(
+    a: *mut *mut SSL_SESSION,
+    pp: *mut *const c_uchar,
+    length: c_long,
+    ra: usize,
+) -> *mut SSL_SESSION {
+    if caller::is_libssl(ra) {
+        if let Some(f) = libssl_d2i() {
+            // SAFETY: libssl's own decoder, for libssl, with its arguments unchanged.
+            return unsafe { f(a, pp, length) };
+        }
+    }
+    d2i_ours(a, pp, length)
+}
+
+/// `d2i_SSL_SESSION` for anyone but libssl: a session of ours.
+pub extern "C" fn d2i_ours(
+    a: *mut *mut SSL_SESSION,
+    pp: *mut *const c_uchar,
+    length: c_long,
+) -> *mut SSL_SESSION {
+    type F = D2i;
     let null = std::ptr::null_mut();
     // SAFETY: a and pp are NULL or valid, by the API's contract.
     if pp.is_null() || unsafe { (*pp).is_null() } {

@@ -3,7 +3,7 @@
 use crate::ffi::{guard, with_session, with_slot};
 use crate::object::Session;
 use crate::session::SessionData;
-use crate::{forward, SSL_SESSION};
+use crate::{caller, forward, next_fn, SSL_SESSION};
 use libc::c_int;
 
 /// Allocates a new, empty session with reference count 1.
@@ -12,8 +12,31 @@ use libc::c_int;
 /// verify result 1 (X509_V_ERR_UNSPECIFIED), max fragment length mode "unspecified".
 /// ex_data "new" callbacks run. Returns NULL only if memory runs out.
 /// Release it with SSL_SESSION_free().
+///
+/// Called from inside libssl (when ssl-session is preloaded next to it), it returns
+/// libssl's own session instead, so that libssl's handshakes keep their sessions.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[unsafe(naked)]
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_new() -> *mut SSL_SESSION {
+    core::arch::naked_asm!(crate::entry::pass_caller!(0), f = sym new_from)
+}
+
+/// cbindgen:ignore
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[no_mangle]
+pub extern "C" fn SSL_SESSION_new() -> *mut SSL_SESSION {
+    new_from(0)
+}
+
+/// `SSL_SESSION_new` called from return address `ra`.
+extern "C" fn new_from(ra: usize) -> *mut SSL_SESSION {
+    if caller::is_libssl(ra) {
+        if let Some(f) = next_fn!(SSL_SESSION_new, unsafe extern "C" fn() -> *mut SSL_SESSION) {
+            // SAFETY: libssl's own constructor, for libssl.
+            return unsafe { f() };
+        }
+    }
     guard("SSL_SESSION_new", 0, std::ptr::null_mut(), || {
         // SAFETY: time(NULL) only reads the clock.
         let now = unsafe { libc::time(std::ptr::null_mut()) } as i64;

@@ -10,6 +10,7 @@ pub mod accessors;
 pub mod cipher;
 pub mod codec;
 pub mod ex_data;
+pub mod interpose;
 pub mod lifecycle;
 pub mod pem;
 pub mod print;

@@ -1,7 +1,8 @@
 //! PEM: `-----BEGIN SSL SESSION PARAMETERS-----`, base64 of the DER. libcrypto's PEM layer
 //! does the framing, as it does for libssl, with our `i2d`/`d2i` doing the session part.
 
-use crate::api::codec::{d2i_SSL_SESSION, i2d_SSL_SESSION};
+use crate::api::codec::{d2i_ours, i2d_SSL_SESSION, libssl_d2i};
+use crate::caller;
 use crate::crypto::{self, D2iOfVoid, I2dOfVoid};
 use crate::{BIO, SSL_SESSION};
 use libc::{c_int, c_void, FILE};
@@ -23,17 +24,29 @@ fn i2d() -> I2dOfVoid {
     }
 }
 
-fn d2i() -> D2iOfVoid {
+/// The decoder libcrypto's PEM reader is given: libssl's own when libssl called the
+/// reader (return address `ra`), else ours. libcrypto calls it, so our `d2i_SSL_SESSION`
+/// could not tell on its own who asked.
+fn d2i(ra: usize) -> D2iOfVoid {
     type D2i =
         extern "C" fn(*mut *mut SSL_SESSION, *mut *const u8, libc::c_long) -> *mut SSL_SESSION;
-    // SAFETY: d2i_SSL_SESSION has the d2i_of_void shape with a session pointer.
-    unsafe { std::mem::transmute::<D2i, D2iOfVoid>(d2i_SSL_SESSION) }
+    if caller::is_libssl(ra) {
+        if let Some(f) = libssl_d2i() {
+            // SAFETY: d2i_SSL_SESSION has the d2i_of_void shape with a session pointer.
+            return unsafe { std::mem::transmute::<crate::api::codec::D2i, D2iOfVoid>(f) };
+        }
+    }
+    // SAFETY: as above.
+    unsafe { std::mem::transmute::<D2i, D2iOfVoid>(d2i_ours) }
 }
 
 /// Reads a PEM session from `out` (text before the BEGIN line is skipped). Returns the
 /// session (also stored in `*x` when `x` is non-NULL; a non-NULL `*x` is reused, as with
 /// d2i_SSL_SESSION), or NULL with libcrypto's PEM error queued. The pass-phrase callback
 /// and `u` are passed to libcrypto unchanged (session PEM is never encrypted).
+/// Called from inside libssl (preloaded next to it), the session is libssl's own.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[unsafe(naked)]
 #[no_mangle]
 pub extern "C" fn PEM_read_bio_SSL_SESSION(
     out: *mut BIO,
@@ -41,11 +54,36 @@ pub extern "C" fn PEM_read_bio_SSL_SESSION(
     cb: *mut pem_password_cb,
     u: *mut c_void,
 ) -> *mut SSL_SESSION {
-    // SAFETY: libcrypto's reader with our d2i, exactly as libssl calls it.
-    unsafe { crypto::PEM_ASN1_read_bio(d2i(), LABEL.as_ptr(), out.cast(), x.cast(), cb, u) }.cast()
+    core::arch::naked_asm!(crate::entry::pass_caller!(4), f = sym read_bio_from)
+}
+
+/// cbindgen:ignore
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[no_mangle]
+pub extern "C" fn PEM_read_bio_SSL_SESSION(
+    out: *mut BIO,
+    x: *mut *mut SSL_SESSION,
+    cb: *mut pem_password_cb,
+    u: *mut c_void,
+) -> *mut SSL_SESSION {
+    read_bio_from(out, x, cb, u, 0)
+}
+
+extern "C" fn read_bio_from(
+    out: *mut BIO,
+    x: *mut *mut SSL_SESSION,
+    cb: *mut pem_password_cb,
+    u: *mut c_void,
+    ra: usize,
+) -> *mut SSL_SESSION {
+    // SAFETY: libcrypto's reader with the right d2i, exactly as libssl calls it.
+    unsafe { crypto::PEM_ASN1_read_bio(d2i(ra), LABEL.as_ptr(), out.cast(), x.cast(), cb, u) }
+        .cast()
 }
 
 /// PEM_read_bio_SSL_SESSION() from a stdio stream.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[unsafe(naked)]
 #[no_mangle]
 pub extern "C" fn PEM_read_SSL_SESSION(
     out: *mut FILE,
@@ -53,11 +91,33 @@ pub extern "C" fn PEM_read_SSL_SESSION(
     cb: *mut pem_password_cb,
     u: *mut c_void,
 ) -> *mut SSL_SESSION {
+    core::arch::naked_asm!(crate::entry::pass_caller!(4), f = sym read_from)
+}
+
+/// cbindgen:ignore
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[no_mangle]
+pub extern "C" fn PEM_read_SSL_SESSION(
+    out: *mut FILE,
+    x: *mut *mut SSL_SESSION,
+    cb: *mut pem_password_cb,
+    u: *mut c_void,
+) -> *mut SSL_SESSION {
+    read_from(out, x, cb, u, 0)
+}
+
+extern "C" fn read_from(
+    out: *mut FILE,
+    x: *mut *mut SSL_SESSION,
+    cb: *mut pem_password_cb,
+    u: *mut c_void,
+    ra: usize,
+) -> *mut SSL_SESSION {
     if out.is_null() {
         return std::ptr::null_mut();
     }
-    // SAFETY: libcrypto's reader with our d2i, exactly as libssl calls it.
-    unsafe { crypto::PEM_ASN1_read(d2i(), LABEL.as_ptr(), out, x.cast(), cb, u) }.cast()
+    // SAFETY: libcrypto's reader with the right d2i, exactly as libssl calls it.
+    unsafe { crypto::PEM_ASN1_read(d2i(ra), LABEL.as_ptr(), out, x.cast(), cb, u) }.cast()
 }
 
 /// Writes `x` as PEM (64-column base64 of its DER, no encryption). Returns 1, or 0 if

@@ -1,0 +1,204 @@
+//! libssl functions ssl-session defines only to stand between the application and libssl
+//! when both are in the process (LD_PRELOAD, or linked ahead of libssl): the places where
+//! the application hands libssl a session. Each forwards to libssl's definition (the next
+//! one), giving it a libssl copy of a session of ours (`boundary.rs`); libssl's own
+//! sessions and NULL pass unchanged. Without libssl in the process they do nothing and
+//! return 0. They are not part of the session API, nor of include/ssl.h.
+
+use crate::boundary::{self, FindCb, GetCb, Side, Ssl, SslCtx, UseCb};
+use crate::{next_fn, SSL_SESSION};
+use libc::{c_int, c_void};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+type SessFn<T> = unsafe extern "C" fn(*mut T, *mut SSL_SESSION) -> c_int;
+
+/// libssl's SSL_set_session(). A session of ours is given to libssl as a copy of libssl's
+/// own; the copy holds the reference OpenSSL would take on `session`, until libssl drops
+/// it (the SSL is freed or gets another session). `SSL_get_session()` then returns the
+/// copy. Returns libssl's answer, or 0 (error queued) if the session cannot be copied
+/// (it has no cipher) or was freed (reported).
+#[no_mangle]
+pub extern "C" fn SSL_set_session(to: *mut Ssl, session: *mut SSL_SESSION) -> c_int {
+    let Some(f) = next_fn!(SSL_set_session, SessFn<Ssl>) else {
+        return 0;
+    };
+    // SAFETY: libssl's function, with libssl's objects.
+    boundary::lend(
+        "SSL_set_session",
+        c"SSL_set_session",
+        session,
+        0,
+        |s| unsafe { f(to, s) },
+    )
+}
+
+/// libssl's SSL_CTX_add_session(). A session of ours is cached as a libssl copy holding
+/// the cache's reference on `session` until libssl drops it from the cache. Unlike
+/// OpenSSL, adding the same session twice returns 1 both times (each time a new copy
+/// replaces the cached one; the reference count of `session` ends the same).
+#[no_mangle]
+pub extern "C" fn SSL_CTX_add_session(ctx: *mut SslCtx, session: *mut SSL_SESSION) -> c_int {
+    let Some(f) = next_fn!(SSL_CTX_add_session, SessFn<SslCtx>) else {
+        return 0;
+    };
+    // SAFETY: libssl's function, with libssl's objects.
+    boundary::lend(
+        "SSL_CTX_add_session",
+        c"SSL_CTX_add_session",
+        session,
+        0,
+        |s| unsafe { f(ctx, s) },
+    )
+}
+
+/// libssl's SSL_CTX_remove_session(). For a session of ours, the cached session with its
+/// ID is removed (freeing the copy that held its reference) and ours is marked not
+/// resumable, as OpenSSL marks it. The remove callback receives libssl's copy.
+#[no_mangle]
+pub extern "C" fn SSL_CTX_remove_session(ctx: *mut SslCtx, session: *mut SSL_SESSION) -> c_int {
+    let Some(f) = next_fn!(SSL_CTX_remove_session, SessFn<SslCtx>) else {
+        return 0;
+    };
+    let ours = crate::object::live(session as usize);
+    // SAFETY: libssl's function, with libssl's objects.
+    let r = boundary::lend(
+        "SSL_CTX_remove_session",
+        c"SSL_CTX_remove_session",
+        session,
+        0,
+        |s| unsafe { f(ctx, s) },
+    );
+    if let Some(s) = ours {
+        let mut d = s.data().write();
+        if !d.session_id.as_slice().is_empty() {
+            d.not_resumable = true;
+        }
+    }
+    r
+}
+
+/// What libssl is given for the application's callback `cb` on `obj` (an SSL_CTX when
+/// `ctx`): our trampoline, with `cb` kept in the object's record (field `field`), or NULL
+/// (the record cleared). Without a record (no libcrypto index), `cb` itself.
+fn wrap(
+    obj: *mut c_void,
+    ctx: bool,
+    field: fn(&Side) -> &AtomicUsize,
+    cb: usize,
+    trampoline: usize,
+) -> usize {
+    if cb == 0 {
+        if let Some(side) = boundary::existing_side(obj, ctx) {
+            field(side).store(0, Ordering::Release);
+        }
+        return 0;
+    }
+    match boundary::side_of(obj, ctx) {
+        Some(side) => {
+            field(side).store(cb, Ordering::Release);
+            trampoline
+        }
+        None => cb,
+    }
+}
+
+/// libssl's SSL_CTX_set_psk_use_session_callback(). libssl gets our wrapper, which calls
+/// `cb` and hands libssl a copy of a session of ours that `cb` returns (the copy takes
+/// over the reference `cb` gave).
+#[no_mangle]
+pub extern "C" fn SSL_CTX_set_psk_use_session_callback(ctx: *mut SslCtx, cb: Option<UseCb>) {
+    let Some(f) = next_fn!(
+        SSL_CTX_set_psk_use_session_callback,
+        unsafe extern "C" fn(*mut SslCtx, usize)
+    ) else {
+        return;
+    };
+    let t = boundary::use_trampoline as UseCb as usize;
+    let w = wrap(ctx, true, |s| &s.use_cb, cb.map_or(0, |c| c as usize), t);
+    // SAFETY: libssl's setter, given a callback or NULL.
+    unsafe { f(ctx, w) }
+}
+
+/// libssl's SSL_set_psk_use_session_callback(), wrapped as for the SSL_CTX.
+#[no_mangle]
+pub extern "C" fn SSL_set_psk_use_session_callback(s: *mut Ssl, cb: Option<UseCb>) {
+    let Some(f) = next_fn!(
+        SSL_set_psk_use_session_callback,
+        unsafe extern "C" fn(*mut Ssl, usize)
+    ) else {
+        return;
+    };
+    let t = boundary::use_trampoline as UseCb as usize;
+    let w = wrap(s, false, |s| &s.use_cb, cb.map_or(0, |c| c as usize), t);
+    // SAFETY: libssl's setter, given a callback or NULL.
+    unsafe { f(s, w) }
+}
+
+/// libssl's SSL_CTX_set_psk_find_session_callback(). libssl gets our wrapper, which calls
+/// `cb` and hands libssl a copy of a session of ours that `cb` returns (the copy takes
+/// over the reference `cb` gave).
+#[no_mangle]
+pub extern "C" fn SSL_CTX_set_psk_find_session_callback(ctx: *mut SslCtx, cb: Option<FindCb>) {
+    let Some(f) = next_fn!(
+        SSL_CTX_set_psk_find_session_callback,
+        unsafe extern "C" fn(*mut SslCtx, usize)
+    ) else {
+        return;
+    };
+    let t = boundary::find_trampoline as FindCb as usize;
+    let w = wrap(ctx, true, |s| &s.find_cb, cb.map_or(0, |c| c as usize), t);
+    // SAFETY: libssl's setter, given a callback or NULL.
+    unsafe { f(ctx, w) }
+}
+
+/// libssl's SSL_set_psk_find_session_callback(), wrapped as for the SSL_CTX.
+#[no_mangle]
+pub extern "C" fn SSL_set_psk_find_session_callback(s: *mut Ssl, cb: Option<FindCb>) {
+    let Some(f) = next_fn!(
+        SSL_set_psk_find_session_callback,
+        unsafe extern "C" fn(*mut Ssl, usize)
+    ) else {
+        return;
+    };
+    let t = boundary::find_trampoline as FindCb as usize;
+    let w = wrap(s, false, |s| &s.find_cb, cb.map_or(0, |c| c as usize), t);
+    // SAFETY: libssl's setter, given a callback or NULL.
+    unsafe { f(s, w) }
+}
+
+/// libssl's SSL_CTX_sess_set_get_cb(). libssl gets our wrapper, which calls `cb` and
+/// hands libssl a copy of a session of ours that `cb` returns: with `*copy` left at 1 the
+/// copy holds the reference libssl would have taken; with `*copy` set to 0, the
+/// reference `cb` handed over is released and the copy holds one instead.
+#[no_mangle]
+pub extern "C" fn SSL_CTX_sess_set_get_cb(ctx: *mut SslCtx, cb: Option<GetCb>) {
+    let Some(f) = next_fn!(
+        SSL_CTX_sess_set_get_cb,
+        unsafe extern "C" fn(*mut SslCtx, usize)
+    ) else {
+        return;
+    };
+    let t = boundary::get_trampoline as GetCb as usize;
+    let w = wrap(ctx, true, |s| &s.get_cb, cb.map_or(0, |c| c as usize), t);
+    // SAFETY: libssl's setter, given a callback or NULL.
+    unsafe { f(ctx, w) }
+}
+
+/// libssl's SSL_CTX_sess_get_get_cb(): the application's callback, not our wrapper.
+#[no_mangle]
+pub extern "C" fn SSL_CTX_sess_get_get_cb(ctx: *mut SslCtx) -> Option<GetCb> {
+    let f = next_fn!(
+        SSL_CTX_sess_get_get_cb,
+        unsafe extern "C" fn(*mut SslCtx) -> Option<GetCb>
+    )?;
+    // SAFETY: libssl's getter.
+    let cb = unsafe { f(ctx) }?;
+    if boundary::is_get_trampoline(cb as usize) {
+        let app = boundary::existing_side(ctx, true)?
+            .get_cb
+            .load(Ordering::Acquire);
+        // SAFETY: a GetCb the application gave us.
+        return (app != 0).then(|| unsafe { std::mem::transmute::<usize, GetCb>(app) });
+    }
+    Some(cb)
+}
