@@ -89,6 +89,10 @@ check:
 bench: build
 	$(CC) -O2 -o $(RELEASE)/bench bench/bench.c -ldl -pthread
 	$(RELEASE)/bench $(RELEASE)/libssl_session.so
+	@echo
+	@echo "forwarding a libssl session through a preloaded ssl-session (overhead per call):"
+	$(CC) -O2 -o $(RELEASE)/forward bench/forward.c -lssl -lcrypto -ldl
+	LD_PRELOAD=$(RELEASE)/libssl_session.so $(RELEASE)/forward
 
 $(BUILD_DIR)/libssl_session.so $(BUILD_DIR)/libssl_session.a:
 	@echo "$@ is missing: run make (cargo build --release) before make install" >&2
