@@ -4,7 +4,6 @@
 use crate::der::{self, Encoder};
 use crate::ffi::{guard, with_session};
 use crate::object::{self, Lookup, Session};
-use crate::session::SessionData;
 use crate::{crypto, forward, misuse, SSL_SESSION};
 use libc::{c_int, c_long, c_uchar};
 
@@ -113,39 +112,30 @@ pub extern "C" fn d2i_SSL_SESSION(
         // an empty input (refused as OpenSSL refuses it).
         let input =
             unsafe { std::slice::from_raw_parts(*pp, usize::try_from(length).unwrap_or(0)) };
-        let decoded = match der::decode(input) {
-            Ok(d) => d,
-            Err(e) => {
-                e.raise();
-                return null;
-            }
-        };
+        let mut decoded = der::Decoded::default();
+        if let Err(e) = der::decode_into(input, &mut decoded) {
+            e.raise();
+            return null;
+        }
         let consumed = decoded.consumed;
         // SAFETY: time(NULL) only reads the clock.
         let now = unsafe { libc::time(std::ptr::null_mut()) } as i64;
         let s = match object::live(reuse as usize) {
             Some(s) => {
-                der::apply(decoded, &mut s.data().write(), now);
+                der::apply(&decoded, &mut s.data().write(), now);
                 s
             }
-            None => {
-                let made = Session::create(|| {
-                    let mut d = SessionData::new(now);
-                    der::apply(decoded, &mut d, now);
-                    d
-                });
-                match made {
-                    Some(s) => s,
-                    None => {
-                        crypto::raise(
-                            crypto::ERR_LIB_SSL,
-                            crypto::ERR_R_MALLOC_FAILURE,
-                            c"d2i_SSL_SESSION",
-                        );
-                        return null;
-                    }
+            None => match Session::create(|| der::install(&decoded, now)) {
+                Some(s) => s,
+                None => {
+                    crypto::raise(
+                        crypto::ERR_LIB_SSL,
+                        crypto::ERR_R_MALLOC_FAILURE,
+                        c"d2i_SSL_SESSION",
+                    );
+                    return null;
                 }
-            }
+            },
         };
         // SAFETY: as above.
         unsafe {
