@@ -120,7 +120,13 @@ pub extern "C" fn d2i_SSL_SESSION(
         let consumed = decoded.consumed;
         // SAFETY: time(NULL) only reads the clock.
         let now = unsafe { libc::time(std::ptr::null_mut()) } as i64;
-        let s = match object::live(reuse as usize) {
+        // (A NULL `reuse` is never live: skip the lookup, which walks the chunks for it.)
+        let target = if reuse.is_null() {
+            None
+        } else {
+            object::live(reuse as usize)
+        };
+        let s = match target {
             Some(s) => {
                 der::apply(&decoded, &mut s.data().write(), now);
                 s
