@@ -1496,9 +1496,10 @@ fn decode_asn1<'a>(input: &'a [u8], a: &mut Decoded<'a>) -> Result<(), DecodeErr
 // the same `check`.
 //
 // Why the accepted set and the values are the template decoder's. Write `w` for the window
-// `b[p..end]` that `Seq::field` hands the template at position `p`.
+// `b[p..end]` that `Seq::field` hands the template at position `p`: the fast path's `w` is that
+// same slice (the rest of the outer SEQUENCE's content, or of an explicit wrapper's).
 //
-// 1. Headers (`fast_len`). The fast path accepts an identifier byte only from a fixed list of
+// 1. Headers (`fast_tlv`). The fast path accepts an identifier byte only from a fixed list of
 //    low-tag-number bytes (0x30, 0x02, 0x04, 0x80, 0xA1..=0xB3; never 0x1F-form, never 0x00,
 //    so never an end-of-contents), followed by a length in minimal definite form: one byte
 //    < 0x80, or 0x81 + one byte >= 0x80, or 0x82 + two bytes >= 0x100, with the content
@@ -1526,8 +1527,10 @@ fn decode_asn1<'a>(input: &'a [u8], a: &mut Decoded<'a>) -> Result<(), DecodeErr
 //      `explicit_int_kind(n)` as the template decoder chooses, whose TLV ends exactly at the
 //      end of `c` (1. applies to the inner header on window `c`); the value goes where
 //      `Decoded::set_int` / `string_slot` put it for both.
-//    - `[3]` (the certificate): the fast path calls `explicit(w, 3, true, x509)` itself, the
-//      very call template 8 makes on the same window.
+//    - `[3]` (the certificate): the fast path makes the very call template 8 makes on the
+//      same window, `explicit(w, 3, true, x509)`, and gives up unless it returns a value. The
+//      templates skipped before it see the header that call parses (2. holds for any header
+//      `header` accepts, and if it refuses the fast path gives up).
 // 4. The end. The loop stops exactly at the end of the outer SEQUENCE (each element's content
 //    is inside the window, so `p` never passes `end`). Then every remaining template sees
 //    `p == end`, `Seq::field` marks the sequence done and, all of them being optional (the
@@ -1541,42 +1544,38 @@ fn decode_asn1<'a>(input: &'a [u8], a: &mut Decoded<'a>) -> Result<(), DecodeErr
 // mutants, `DER_EXTRA`) compare `decode_fast_asn1` with `decode_asn1`, and `decode` with
 // `decode_faithful`, on every input they build.
 
-/// The length of the element whose identifier byte is at `b[p]` (`p < end`), in minimal
-/// definite form inside `b[..end]`: (content start, content length), or `None`.
+/// The element at the start of window `w` when its length is in minimal definite form
+/// (see 1. above): (identifier byte, content, the rest of `w`).
 #[inline(always)]
-fn fast_len(b: &[u8], p: usize, end: usize) -> Option<(usize, usize)> {
-    let lb = *b.get(p + 1).filter(|_| p + 2 <= end)?;
-    let (start, len) = if lb < 0x80 {
-        (p + 2, usize::from(lb))
-    } else if lb == 0x81 {
-        let l = usize::from(*b.get(p + 2)?);
-        if l < 0x80 {
-            return None;
-        }
-        (p + 3, l)
-    } else if lb == 0x82 {
-        let l = usize::from(u16::from_be_bytes([*b.get(p + 2)?, *b.get(p + 3)?]));
-        if l < 0x100 {
-            return None;
-        }
-        (p + 4, l)
-    } else {
-        return None;
+fn fast_tlv(w: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&id, r) = w.split_first()?;
+    let (&lb, r) = r.split_first()?;
+    let (len, r) = match lb {
+        0..=0x7F => (usize::from(lb), r),
+        0x81 => match r {
+            [l @ 0x80..=0xFF, r @ ..] => (usize::from(*l), r),
+            _ => return None,
+        },
+        0x82 => match r {
+            [h @ 0x01..=0xFF, l, r @ ..] => (usize::from(*h) << 8 | usize::from(*l), r),
+            _ => return None,
+        },
+        _ => return None,
     };
-    if start > end || len > end - start {
+    if len > r.len() {
         return None;
     }
-    Some((start, len))
+    let (c, rest) = r.split_at(len);
+    Some((id, c, rest))
 }
 
-/// A primitive element with identifier byte `id` at `b[p]` (`p < end`): (content, next p).
+/// A primitive element with identifier byte `id` at the start of `w`: (content, rest of `w`).
 #[inline(always)]
-fn fast_prim(b: &[u8], p: usize, end: usize, id: u8) -> Option<(&[u8], usize)> {
-    if p >= end || b[p] != id {
-        return None;
+fn fast_prim(w: &[u8], id: u8) -> Option<(&[u8], &[u8])> {
+    match fast_tlv(w)? {
+        (i, c, rest) if i == id => Some((c, rest)),
+        _ => None,
     }
-    let (start, len) = fast_len(b, p, end)?;
-    Some((&b[start..start + len], start + len))
 }
 
 /// The template decode of a canonical-DER session (see above) into `a` (fresh from
@@ -1587,32 +1586,27 @@ pub fn decode_fast_asn1<'a>(input: &'a [u8], a: &mut Decoded<'a>) -> bool {
     decode_fast_inner(input, a).is_some()
 }
 
-#[inline(always)]
-fn decode_fast_inner<'a>(b: &'a [u8], a: &mut Decoded<'a>) -> Option<()> {
-    if b.first() != Some(&0x30) {
-        return None;
-    }
-    let (p, len) = fast_len(b, 0, b.len())?;
-    let end = p + len;
+#[inline(never)]
+fn decode_fast_inner<'a>(input: &'a [u8], a: &mut Decoded<'a>) -> Option<()> {
     #[inline(always)]
     fn int(c: &[u8], kind: IntKind) -> Option<u64> {
         c2i_int(c, kind).ok()
     }
+    let (body, rest) = fast_prim(input, 0x30)?;
     // The five required templates, in order.
-    let (c, p) = fast_prim(b, p, end, 0x02)?;
+    let (c, w) = fast_prim(body, 0x02)?;
     a.version = int(c, IntKind::Uint32)? as u32;
-    let (c, p) = fast_prim(b, p, end, 0x02)?;
+    let (c, w) = fast_prim(w, 0x02)?;
     a.ssl_version = int(c, IntKind::Int32)? as u32 as i32;
-    let (c, p) = fast_prim(b, p, end, 0x04)?;
+    let (c, w) = fast_prim(w, 0x04)?;
     a.cipher_code = Cow::Borrowed(c);
-    let (c, p) = fast_prim(b, p, end, 0x04)?;
+    let (c, w) = fast_prim(w, 0x04)?;
     a.session_id = Cow::Borrowed(c);
-    let (c, mut p) = fast_prim(b, p, end, 0x04)?;
+    let (c, mut w) = fast_prim(w, 0x04)?;
     a.master_key = Cow::Borrowed(c);
     // The optional ones: template 5 is [0] IMPLICIT, template 5 + n is [n] EXPLICIT.
     let mut last = 4u32;
-    while p < end {
-        let id = b[p];
+    while let Some(&id) = w.first() {
         let slot = match id {
             0x80 => 5,
             0xA1..=0xB3 => 5 + u32::from(id & 0x1F),
@@ -1622,38 +1616,29 @@ fn decode_fast_inner<'a>(b: &'a [u8], a: &mut Decoded<'a>) -> Option<()> {
             return None;
         }
         last = slot;
-        let (start, len) = fast_len(b, p, end)?;
-        let cend = start + len;
-        if slot == 5 {
-            p = cend; // key_arg: read and ignored
-            continue;
-        }
         let n = slot - 5;
         if n == 3 {
-            let (cert, used) = explicit(&b[p..end], 3, true, x509).ok()??;
+            let (cert, used) = explicit(w, 3, true, x509).ok()??;
             a.peer = Some(cert);
-            p += used;
+            w = &w[used..];
             continue;
         }
-        match explicit_int_kind(n) {
-            Some(kind) => {
-                let (c, q) = fast_prim(b, start, cend, 0x02)?;
-                if q != cend {
-                    return None;
-                }
-                a.set_int(n, int(c, kind)?);
-            }
-            None => {
-                let (c, q) = fast_prim(b, start, cend, 0x04)?;
-                if q != cend {
-                    return None;
-                }
-                *a.string_slot(n) = Some(Cow::Borrowed(c));
-            }
+        let (_, c, next) = fast_tlv(w)?;
+        w = next;
+        if n == 0 {
+            continue; // key_arg: read and ignored
         }
-        p = cend;
+        let (inner, c, after) = fast_tlv(c)?;
+        if !after.is_empty() {
+            return None;
+        }
+        match explicit_int_kind(n) {
+            Some(kind) if inner == 0x02 => a.set_int(n, int(c, kind)?),
+            None if inner == 0x04 => *a.string_slot(n) = Some(Cow::Borrowed(c)),
+            _ => return None,
+        }
     }
-    a.consumed = end;
+    a.consumed = input.len() - rest.len();
     Some(())
 }
 
