@@ -5,11 +5,26 @@
 //! inline and is copied with the session; a larger one is immutable and shared between a
 //! session and its dups (setters replace it, never change it), so a dup costs one
 //! reference count. Either way the bytes are wiped when released: some are secrets
-//! (master key, ticket).
+//! (master key, ticket). A shared buffer is one allocation (counts and bytes together):
+//! d2i of a session with a ticket then costs one malloc and its free one free.
 
 use std::sync::Arc;
 
-pub struct Zeroing(Box<[u8]>);
+/// The bytes of a shared buffer, wiped when the last reference to them goes (Arc's own
+/// count decides, so two holders dropping at once cannot both skip it).
+#[repr(transparent)]
+pub struct Zeroing([u8]);
+
+impl Zeroing {
+    /// `src` in one allocation (the reference counts and the bytes together).
+    fn shared(src: Arc<[u8]>) -> Arc<Zeroing> {
+        // SAFETY: `Zeroing` is `repr(transparent)` over `[u8]`: the same layout and the same
+        // pointer metadata (the length), so the `ArcInner<[u8]>` behind `src` is a valid
+        // `ArcInner<Zeroing>`, as `Arc::from_raw` requires. std turns an `Arc<OsStr>` into
+        // an `Arc<Path>` the same way.
+        unsafe { Arc::from_raw(Arc::into_raw(src) as *const Zeroing) }
+    }
+}
 
 impl Drop for Zeroing {
     fn drop(&mut self) {
@@ -34,7 +49,7 @@ impl<const N: usize> Bytes<N> {
                 data,
             }
         } else {
-            Bytes::Shared(Arc::new(Zeroing(src.into())))
+            Bytes::Shared(Zeroing::shared(Arc::from(src)))
         }
     }
 
@@ -87,10 +102,8 @@ impl<const N: usize> Text<N> {
                 data,
             });
         }
-        let mut v = Vec::with_capacity(end + 1);
-        v.extend_from_slice(&src[..end]);
-        v.push(0);
-        Text(Bytes::Shared(Arc::new(Zeroing(v.into_boxed_slice()))))
+        let with_nul = src[..end].iter().copied().chain(std::iter::once(0));
+        Text(Bytes::Shared(Zeroing::shared(with_nul.collect())))
     }
 
     /// The string without its NUL.
