@@ -1632,13 +1632,43 @@ fn decode_fast_inner<'a>(input: &'a [u8], a: &mut Decoded<'a>) -> Option<()> {
         if !after.is_empty() {
             return None;
         }
-        match explicit_int_kind(n) {
-            Some(kind) if inner == 0x02 => a.set_int(n, int(c, kind)?),
-            None if inner == 0x04 => *a.string_slot(n) = Some(Cow::Borrowed(c)),
-            _ => return None,
-        }
+        // One arm per tag, so that each `fast_explicit::<N>` is compiled for its own field.
+        match n {
+            1 => fast_explicit::<1>(a, inner, c),
+            2 => fast_explicit::<2>(a, inner, c),
+            4 => fast_explicit::<4>(a, inner, c),
+            5 => fast_explicit::<5>(a, inner, c),
+            6 => fast_explicit::<6>(a, inner, c),
+            7 => fast_explicit::<7>(a, inner, c),
+            8 => fast_explicit::<8>(a, inner, c),
+            9 => fast_explicit::<9>(a, inner, c),
+            10 => fast_explicit::<10>(a, inner, c),
+            11 => fast_explicit::<11>(a, inner, c),
+            12 => fast_explicit::<12>(a, inner, c),
+            13 => fast_explicit::<13>(a, inner, c),
+            14 => fast_explicit::<14>(a, inner, c),
+            15 => fast_explicit::<15>(a, inner, c),
+            16 => fast_explicit::<16>(a, inner, c),
+            17 => fast_explicit::<17>(a, inner, c),
+            18 => fast_explicit::<18>(a, inner, c),
+            19 => fast_explicit::<19>(a, inner, c),
+            _ => None, // 0 and 3 are handled above; nothing else gets here
+        }?;
     }
     a.consumed = input.len() - rest.len();
+    Some(())
+}
+
+/// The inner element of `[N] EXPLICIT` (identifier byte `inner`, content `c`): an INTEGER or
+/// an OCTET STRING as `explicit_int_kind(N)` says, stored where `set_int` / `string_slot` put
+/// it, exactly as for the template decoder.
+#[inline(always)]
+fn fast_explicit<'a, const N: u32>(a: &mut Decoded<'a>, inner: u8, c: &'a [u8]) -> Option<()> {
+    match explicit_int_kind(N) {
+        Some(kind) if inner == 0x02 => a.set_int(N, c2i_int(c, kind).ok()?),
+        None if inner == 0x04 => *a.string_slot(N) = Some(Cow::Borrowed(c)),
+        _ => return None,
+    }
     Some(())
 }
 
