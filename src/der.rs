@@ -1751,10 +1751,17 @@ fn check(d: &mut Decoded<'_>) -> Result<(), DecodeError> {
 /// The timeout d2i gives a session whose input has none (or 0).
 pub const DECODED_DEFAULT_TIMEOUT: i64 = 3;
 
-/// The session 3.0's `d2i_SSL_SESSION` makes from a checked `d` when it has no `*a` to
-/// reuse: `apply` onto `SessionData::new(now)`, built in one go.
+/// Install decoded values into `s` (fresh from `SessionData::new`, or a reused session) the
+/// way 3.0's `d2i_SSL_SESSION` does on success: absent time → `now`, absent/0 timeout → 3,
+/// absent verify result → 0, absent strings/ALPN/app data/ticket cleared, the peer replaced
+/// (by nothing when absent). Every field is set but `not_resumable`, left alone as in 3.0.
+/// Differences from 3.0, on purpose: the ticket length is cleared with the ticket (3.0
+/// keeps a stale `ticklen`), and since this cannot fail, a rejected input never reaches the
+/// target (3.0 may have partly overwritten a reused `*a` by then).
+/// Time and timeout are stored as given (any `i64`, e.g. `i64::MAX` for both): no
+/// arithmetic happens here; whoever computes an expiry from them must saturate.
 #[inline(always)]
-pub fn install(d: &Decoded<'_>, now: i64) -> SessionData {
+pub fn install_into(d: &Decoded<'_>, now: i64, s: &mut SessionData) {
     #[inline(always)]
     fn text<const N: usize>(v: &Option<Cow<'_, [u8]>>) -> Option<Text<N>> {
         v.as_deref().map(Text::new)
@@ -1764,58 +1771,71 @@ pub fn install(d: &Decoded<'_>, now: i64) -> SessionData {
         v.as_deref().map(Bytes::new)
     }
     let id = |b: &[u8]| IdBuf::new(b).expect("checked: at most 32 bytes");
-    SessionData {
-        ssl_version: d.ssl_version,
-        cipher: Some(d.cipher()),
-        cipher_id: d.cipher_id(),
-        session_id: id(&d.session_id),
-        sid_ctx: id(d.sid_ctx.as_deref().unwrap_or(&[])),
-        master_key: if d.master_key.is_empty() {
-            None
-        } else {
-            Some(Bytes::new(&d.master_key))
-        },
-        psk_identity_hint: text(&d.psk_identity_hint),
-        psk_identity: text(&d.psk_identity),
-        srp_username: text(&d.srp_username),
-        hostname: text(&d.hostname),
-        // Not part of the encoding: SessionData::new's value.
-        not_resumable: false,
-        peer: d.peer.as_deref().map(|c| Arc::new(PeerCert::from_der(c))),
-        verify_result: i64::from(d.verify_result),
-        time: if d.time != 0 { d.time } else { now },
-        timeout: if d.timeout != 0 {
-            d.timeout
-        } else {
-            DECODED_DEFAULT_TIMEOUT
-        },
-        compress_meth: u32::from(d.compress_meth()),
-        kex_group: d.kex_group,
-        ticket: bytes(&d.ticket),
-        tick_lifetime_hint: d.tick_lifetime_hint,
-        tick_age_add: d.tick_age_add,
-        max_early_data: d.max_early_data,
-        alpn_selected: bytes(&d.alpn_selected),
-        max_fragment_len_mode: d.max_fragment_len_mode as u8,
-        ticket_appdata: bytes(&d.ticket_appdata),
-        flags: d.flags as u32,
-    }
+    // Destructured, so that a new field of SessionData is a compile error here.
+    let SessionData {
+        ssl_version,
+        cipher,
+        cipher_id,
+        session_id,
+        sid_ctx,
+        master_key,
+        psk_identity_hint,
+        psk_identity,
+        srp_username,
+        hostname,
+        not_resumable: _,
+        peer,
+        verify_result,
+        time,
+        timeout,
+        compress_meth,
+        kex_group,
+        ticket,
+        tick_lifetime_hint,
+        tick_age_add,
+        max_early_data,
+        alpn_selected,
+        max_fragment_len_mode,
+        ticket_appdata,
+        flags,
+    } = s;
+    *ssl_version = d.ssl_version;
+    *cipher = Some(d.cipher());
+    *cipher_id = d.cipher_id();
+    *session_id = id(&d.session_id);
+    *sid_ctx = id(d.sid_ctx.as_deref().unwrap_or(&[]));
+    *master_key = if d.master_key.is_empty() {
+        None
+    } else {
+        Some(Bytes::new(&d.master_key))
+    };
+    *psk_identity_hint = text(&d.psk_identity_hint);
+    *psk_identity = text(&d.psk_identity);
+    *srp_username = text(&d.srp_username);
+    *hostname = text(&d.hostname);
+    *peer = d.peer.as_deref().map(|c| Arc::new(PeerCert::from_der(c)));
+    *verify_result = i64::from(d.verify_result);
+    *time = if d.time != 0 { d.time } else { now };
+    *timeout = if d.timeout != 0 {
+        d.timeout
+    } else {
+        DECODED_DEFAULT_TIMEOUT
+    };
+    *compress_meth = u32::from(d.compress_meth());
+    *kex_group = d.kex_group;
+    *ticket = bytes(&d.ticket);
+    *tick_lifetime_hint = d.tick_lifetime_hint;
+    *tick_age_add = d.tick_age_add;
+    *max_early_data = d.max_early_data;
+    *alpn_selected = bytes(&d.alpn_selected);
+    *max_fragment_len_mode = d.max_fragment_len_mode as u8;
+    *ticket_appdata = bytes(&d.ticket_appdata);
+    *flags = d.flags as u32;
 }
 
-/// Install decoded values into `target` (fresh from `SessionData::new`, or a reused session)
-/// the way 3.0's `d2i_SSL_SESSION` does on success: absent time → `now`, absent/0 timeout →
-/// 3, absent verify result → 0, absent strings/ALPN/app data/ticket cleared, the peer
-/// replaced (by nothing when absent). `not_resumable` is left alone, as in 3.0; every other
-/// field is what `install` gives.
-/// Differences from 3.0, on purpose: the ticket length is cleared with the ticket (3.0
-/// keeps a stale `ticklen`), and since this cannot fail, a rejected input never reaches the
-/// target (3.0 may have partly overwritten a reused `*a` by then).
-/// Time and timeout are stored as given (any `i64`, e.g. `i64::MAX` for both): no
-/// arithmetic happens here; whoever computes an expiry from them must saturate.
+/// `install_into` onto a reused session (the name d2i's callers know).
 pub fn apply(d: &Decoded<'_>, s: &mut SessionData, now: i64) {
-    let not_resumable = s.not_resumable;
-    *s = install(d, now);
-    s.not_resumable = not_resumable;
+    install_into(d, now, s);
 }
 
 /// `decode` then `apply` onto a fresh `SessionData::new(now)`, then `encode`: what libssl's
@@ -2157,10 +2177,6 @@ mod tests {
         let d = decode(input).unwrap_or_else(|e| panic!("rejected: {e:?}"));
         let mut s = SessionData::new(0);
         apply(&d, &mut s, NOW);
-        // install is apply onto a fresh session.
-        let i = install(&d, NOW);
-        assert_eq!(reenc(&i), reenc(&s));
-        assert_eq!(i.not_resumable, s.not_resumable);
         s
     }
     fn host(input: &[u8]) -> Vec<u8> {

@@ -4,6 +4,7 @@
 use crate::der::{self, Encoder};
 use crate::ffi::{guard, with_session};
 use crate::object::{self, Lookup, Session};
+use crate::session::SessionData;
 use crate::{crypto, forward, misuse, SSL_SESSION};
 use libc::{c_int, c_long, c_uchar};
 
@@ -131,7 +132,10 @@ pub extern "C" fn d2i_SSL_SESSION(
                 der::apply(&decoded, &mut s.data().write(), now);
                 s
             }
-            None => match Session::create(|| der::install(&decoded, now)) {
+            None => match Session::create_then(
+                || SessionData::new(now),
+                |d| der::install_into(&decoded, now, d),
+            ) {
                 Some(s) => s,
                 None => {
                     crypto::raise(
