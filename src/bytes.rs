@@ -42,8 +42,15 @@ pub enum Bytes<const N: usize = 0> {
 impl<const N: usize> Bytes<N> {
     pub fn new(src: &[u8]) -> Self {
         if src.len() <= N {
-            let mut data = [0; N];
-            data[..src.len()].copy_from_slice(src);
+            let data = match <&[u8; N]>::try_from(src) {
+                // Exactly N bytes (a 48-byte master key): a fixed-size copy, no call.
+                Ok(full) => *full,
+                Err(_) => {
+                    let mut data = [0; N];
+                    data[..src.len()].copy_from_slice(src);
+                    data
+                }
+            };
             Bytes::Inline {
                 len: src.len() as u8,
                 data,
@@ -69,10 +76,11 @@ impl<const N: usize> Bytes<N> {
 
 impl<const N: usize> Drop for Bytes<N> {
     fn drop(&mut self) {
-        // Only the used bytes can be non-zero (`new` zero-fills the rest).
+        // Only the used bytes can be non-zero (`new` zero-fills the rest); the whole buffer
+        // is cleared (a fixed size: no call).
         if let Bytes::Inline { data, len } = self {
             if *len > 0 {
-                wipe(&mut data[..*len as usize]);
+                wipe(data);
             }
         }
     }
