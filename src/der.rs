@@ -439,8 +439,18 @@ fn c2i_int(c: &[u8], kind: IntKind) -> R<u64> {
     if n > 8 {
         return Err(TOO_LARGE);
     }
-    let digits = &c[c.len() - n..];
-    let raw = digits.iter().fold(0u64, |a, &d| (a << 8) | u64::from(d));
+    // The n magnitude bytes, big-endian (one load per length, no loop).
+    let be = |b: &[u8]| {
+        let mut x = [0u8; 8];
+        x[8 - b.len()..].copy_from_slice(b);
+        u64::from_be_bytes(x)
+    };
+    let raw = match c[c.len() - n..] {
+        [a] => u64::from(a),
+        [a, b] => u64::from(u16::from_be_bytes([a, b])),
+        [a, b, c, d] => u64::from(u32::from_be_bytes([a, b, c, d])),
+        ref digits => be(digits),
+    };
     // The magnitude, as twos_complement() computes it over n bytes (1 <= n <= 8):
     // (2^8n - raw) mod 2^8n, which is -raw mod 2^64 reduced mod 2^8n (2^8n divides 2^64).
     let mag = if neg {
@@ -1623,15 +1633,12 @@ fn decode_fast_inner<'a>(input: &'a [u8], a: &mut Decoded<'a>) -> Option<()> {
             w = &w[used..];
             continue;
         }
-        let (_, c, next) = fast_tlv(w)?;
-        w = next;
         if n == 0 {
-            continue; // key_arg: read and ignored
+            w = fast_tlv(w)?.2; // key_arg: read and ignored
+            continue;
         }
-        let (inner, c, after) = fast_tlv(c)?;
-        if !after.is_empty() {
-            return None;
-        }
+        let (inner, c);
+        (inner, c, w) = fast_explicit_tlv(w)?;
         // One arm per tag, so that each `fast_explicit::<N>` is compiled for its own field.
         match n {
             1 => fast_explicit::<1>(a, inner, c),
@@ -1657,6 +1664,26 @@ fn decode_fast_inner<'a>(input: &'a [u8], a: &mut Decoded<'a>) -> Option<()> {
     }
     a.consumed = input.len() - rest.len();
     Some(())
+}
+
+/// An `[n] EXPLICIT` element at the start of `w` whose content is exactly one element, both
+/// in minimal definite form: (inner identifier byte, inner content, the rest of `w`). What
+/// `fast_tlv` on `w`, then on the outer content, requiring nothing after the inner element,
+/// gives; with both lengths short (the usual case) that is one comparison: the outer length
+/// is the inner length + 2.
+#[inline(always)]
+fn fast_explicit_tlv(w: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    if let [_, outer @ 2..=0x7F, inner, len, ..] = *w {
+        let outer = usize::from(outer);
+        if usize::from(len) + 2 == outer && outer + 2 <= w.len() {
+            return Some((inner, &w[4..outer + 2], &w[outer + 2..]));
+        }
+    }
+    let (_, c, rest) = fast_tlv(w)?;
+    match fast_tlv(c)? {
+        (inner, c, []) => Some((inner, c, rest)),
+        _ => None,
+    }
 }
 
 /// The inner element of `[N] EXPLICIT` (identifier byte `inner`, content `c`): an INTEGER or
@@ -3126,6 +3153,44 @@ mod tests {
             }
         }
         v
+    }
+
+    /// The short-length shortcut of `fast_explicit_tlv` against the general formulation,
+    /// on every window of up to 6 bytes over a set of boundary bytes, then random ones.
+    #[test]
+    fn fast_explicit_tlv_is_two_fast_tlvs() {
+        fn general(w: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+            let (_, c, rest) = fast_tlv(w)?;
+            match fast_tlv(c)? {
+                (inner, c, []) => Some((inner, c, rest)),
+                _ => None,
+            }
+        }
+        let set = [0u8, 1, 2, 3, 4, 5, 0x7E, 0x7F, 0x80, 0x81, 0x82, 0xA1, 0xFF];
+        let mut w = Vec::new();
+        for len in 0..=6u32 {
+            for mut k in 0..set.len().pow(len) {
+                w.clear();
+                for _ in 0..len {
+                    w.push(set[k % set.len()]);
+                    k /= set.len();
+                }
+                assert_eq!(fast_explicit_tlv(&w), general(&w), "{w:02X?}");
+            }
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = (x % 300) as usize;
+            let mut w: Vec<u8> = (0..n).map(|i| (x >> (i % 57)) as u8).collect();
+            if n >= 4 {
+                w[1] = (x >> 8) as u8 & 0x7F;
+                w[3] = w[1].wrapping_sub(2 + (x >> 16) as u8 % 2);
+            }
+            assert_eq!(fast_explicit_tlv(&w), general(&w), "{w:02X?}");
+        }
     }
 
     /// The INTEGER reader's magnitude arithmetic against the u128 formula it replaced.
