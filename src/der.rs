@@ -1521,7 +1521,8 @@ fn decode_asn1<'a>(input: &'a [u8], a: &mut Decoded<'a>) -> Result<(), DecodeErr
 // 2. Skipped templates. An optional template whose tag differs from the element's parses the
 //    same header (pure function of `w`, which does not change while nothing is consumed),
 //    finds a different (tag, class) and yields `None`, consuming nothing. The fast path
-//    requires the element's template to come strictly after the previous element's: the
+//    requires the element's template to come strictly after the previous element's (its
+//    `key`, the identifier byte with 0x80 counted as 0xA0, grows with the template): the
 //    templates between are then optional (all of 5..=23 are; the required 0..=4 are read in
 //    order, one element each) and each has a (tag, class) different from the element's (the
 //    pairs of templates 5..=24 are pairwise distinct: [0] IMPLICIT, then [1]..[19]). A tag
@@ -1614,52 +1615,42 @@ fn decode_fast_inner<'a>(input: &'a [u8], a: &mut Decoded<'a>) -> Option<()> {
     a.session_id = Cow::Borrowed(c);
     let (c, mut w) = fast_prim(w, 0x04)?;
     a.master_key = Cow::Borrowed(c);
-    // The optional ones: template 5 is [0] IMPLICIT, template 5 + n is [n] EXPLICIT.
-    let mut last = 4u32;
+    // The optional ones: template 5 is [0] IMPLICIT (0x80), template 5 + n is [n] EXPLICIT
+    // (0xA0 | n). With 0x80 counted as 0xA0, template order is identifier order, so the next
+    // one must have a greater `key` than the last one (0x9F: none yet), and at most 0xB3.
+    let mut last = 0x9Fu8;
     while let Some(&id) = w.first() {
-        let slot = match id {
-            0x80 => 5,
-            0xA1..=0xB3 => 5 + u32::from(id & 0x1F),
-            _ => return None,
-        };
-        if slot <= last {
+        let key = if id == 0x80 { 0xA0 } else { id };
+        if id == 0xA0 || key <= last || key > 0xB3 {
             return None;
         }
-        last = slot;
-        let n = slot - 5;
-        if n == 3 {
-            let (cert, used) = explicit(w, 3, true, x509).ok()??;
-            a.peer = Some(cert);
-            w = &w[used..];
-            continue;
-        }
-        if n == 0 {
-            w = fast_tlv(w)?.2; // key_arg: read and ignored
-            continue;
-        }
-        let (inner, c);
-        (inner, c, w) = fast_explicit_tlv(w)?;
+        last = key;
         // One arm per tag, so that each `fast_explicit::<N>` is compiled for its own field.
-        match n {
-            1 => fast_explicit::<1>(a, inner, c),
-            2 => fast_explicit::<2>(a, inner, c),
-            4 => fast_explicit::<4>(a, inner, c),
-            5 => fast_explicit::<5>(a, inner, c),
-            6 => fast_explicit::<6>(a, inner, c),
-            7 => fast_explicit::<7>(a, inner, c),
-            8 => fast_explicit::<8>(a, inner, c),
-            9 => fast_explicit::<9>(a, inner, c),
-            10 => fast_explicit::<10>(a, inner, c),
-            11 => fast_explicit::<11>(a, inner, c),
-            12 => fast_explicit::<12>(a, inner, c),
-            13 => fast_explicit::<13>(a, inner, c),
-            14 => fast_explicit::<14>(a, inner, c),
-            15 => fast_explicit::<15>(a, inner, c),
-            16 => fast_explicit::<16>(a, inner, c),
-            17 => fast_explicit::<17>(a, inner, c),
-            18 => fast_explicit::<18>(a, inner, c),
-            19 => fast_explicit::<19>(a, inner, c),
-            _ => None, // 0 and 3 are handled above; nothing else gets here
+        w = match key & 0x1F {
+            0 => fast_tlv(w).map(|(_, _, rest)| rest), // key_arg: read and ignored
+            3 => {
+                let (cert, used) = explicit(w, 3, true, x509).ok()??;
+                a.peer = Some(cert);
+                Some(&w[used..])
+            }
+            1 => fast_explicit::<1>(a, w),
+            2 => fast_explicit::<2>(a, w),
+            4 => fast_explicit::<4>(a, w),
+            5 => fast_explicit::<5>(a, w),
+            6 => fast_explicit::<6>(a, w),
+            7 => fast_explicit::<7>(a, w),
+            8 => fast_explicit::<8>(a, w),
+            9 => fast_explicit::<9>(a, w),
+            10 => fast_explicit::<10>(a, w),
+            11 => fast_explicit::<11>(a, w),
+            12 => fast_explicit::<12>(a, w),
+            13 => fast_explicit::<13>(a, w),
+            14 => fast_explicit::<14>(a, w),
+            15 => fast_explicit::<15>(a, w),
+            16 => fast_explicit::<16>(a, w),
+            17 => fast_explicit::<17>(a, w),
+            18 => fast_explicit::<18>(a, w),
+            _ => fast_explicit::<19>(a, w), // key is 0xB3
         }?;
     }
     a.consumed = input.len() - rest.len();
@@ -1686,17 +1677,18 @@ fn fast_explicit_tlv(w: &[u8]) -> Option<(u8, &[u8], &[u8])> {
     }
 }
 
-/// The inner element of `[N] EXPLICIT` (identifier byte `inner`, content `c`): an INTEGER or
-/// an OCTET STRING as `explicit_int_kind(N)` says, stored where `set_int` / `string_slot` put
-/// it, exactly as for the template decoder.
+/// The `[N] EXPLICIT` element at the start of `w` (`fast_explicit_tlv`), whose inner element
+/// is an INTEGER or an OCTET STRING as `explicit_int_kind(N)` says, stored where `set_int` /
+/// `string_slot` put it, exactly as for the template decoder. Returns the rest of `w`.
 #[inline(always)]
-fn fast_explicit<'a, const N: u32>(a: &mut Decoded<'a>, inner: u8, c: &'a [u8]) -> Option<()> {
+fn fast_explicit<'a, const N: u32>(a: &mut Decoded<'a>, w: &'a [u8]) -> Option<&'a [u8]> {
+    let (inner, c, rest) = fast_explicit_tlv(w)?;
     match explicit_int_kind(N) {
         Some(kind) if inner == 0x02 => a.set_int(N, c2i_int(c, kind).ok()?),
         None if inner == 0x04 => *a.string_slot(N) = Some(Cow::Borrowed(c)),
         _ => return None,
     }
-    Some(())
+    Some(rest)
 }
 
 /// Decode and check a session exactly as OpenSSL 3.0's `d2i_SSL_SESSION` does, into `d`
