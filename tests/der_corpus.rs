@@ -480,7 +480,8 @@ const SEEDS_HEX: &[&str] = &[SEED_S1, SEED_S2, SEED_S3, SEED_G1, SEED_G2, SEED_G
 include!("data/der_vectors.rs");
 
 /// Extra inputs, one hex string per line, from the file named by `DER_EXTRA` (for ad-hoc
-/// generators); does nothing when unset.
+/// generators, e.g. `tools/gen-der-sessions.py`, mostly canonical DER for the fast path);
+/// does nothing when unset.
 #[test]
 fn extra_inputs_match_libssl() {
     let Some(path) = std::env::var_os("DER_EXTRA") else {
