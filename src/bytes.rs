@@ -5,11 +5,26 @@
 //! inline and is copied with the session; a larger one is immutable and shared between a
 //! session and its dups (setters replace it, never change it), so a dup costs one
 //! reference count. Either way the bytes are wiped when released: some are secrets
-//! (master key, ticket).
+//! (master key, ticket). A shared buffer is one allocation (counts and bytes together):
+//! d2i of a session with a ticket then costs one malloc and its free one free.
 
 use std::sync::Arc;
 
-pub struct Zeroing(Box<[u8]>);
+/// The bytes of a shared buffer, wiped when the last reference to them goes (Arc's own
+/// count decides, so two holders dropping at once cannot both skip it).
+#[repr(transparent)]
+pub struct Zeroing([u8]);
+
+impl Zeroing {
+    /// `src` in one allocation (the reference counts and the bytes together).
+    fn shared(src: Arc<[u8]>) -> Arc<Zeroing> {
+        // SAFETY: `Zeroing` is `repr(transparent)` over `[u8]`: the same layout and the same
+        // pointer metadata (the length), so the `ArcInner<[u8]>` behind `src` is a valid
+        // `ArcInner<Zeroing>`, as `Arc::from_raw` requires. std turns an `Arc<OsStr>` into
+        // an `Arc<Path>` the same way.
+        unsafe { Arc::from_raw(Arc::into_raw(src) as *const Zeroing) }
+    }
+}
 
 impl Drop for Zeroing {
     fn drop(&mut self) {
@@ -27,14 +42,21 @@ pub enum Bytes<const N: usize = 0> {
 impl<const N: usize> Bytes<N> {
     pub fn new(src: &[u8]) -> Self {
         if src.len() <= N {
-            let mut data = [0; N];
-            data[..src.len()].copy_from_slice(src);
+            let data = match <&[u8; N]>::try_from(src) {
+                // Exactly N bytes (a 48-byte master key): a fixed-size copy, no call.
+                Ok(full) => *full,
+                Err(_) => {
+                    let mut data = [0; N];
+                    data[..src.len()].copy_from_slice(src);
+                    data
+                }
+            };
             Bytes::Inline {
                 len: src.len() as u8,
                 data,
             }
         } else {
-            Bytes::Shared(Arc::new(Zeroing(src.into())))
+            Bytes::Shared(Zeroing::shared(Arc::from(src)))
         }
     }
 
@@ -54,10 +76,11 @@ impl<const N: usize> Bytes<N> {
 
 impl<const N: usize> Drop for Bytes<N> {
     fn drop(&mut self) {
-        // Only the used bytes can be non-zero (`new` zero-fills the rest).
+        // Only the used bytes can be non-zero (`new` zero-fills the rest); the whole buffer
+        // is cleared (a fixed size: no call).
         if let Bytes::Inline { data, len } = self {
             if *len > 0 {
-                wipe(&mut data[..*len as usize]);
+                wipe(data);
             }
         }
     }
@@ -87,10 +110,8 @@ impl<const N: usize> Text<N> {
                 data,
             });
         }
-        let mut v = Vec::with_capacity(end + 1);
-        v.extend_from_slice(&src[..end]);
-        v.push(0);
-        Text(Bytes::Shared(Arc::new(Zeroing(v.into_boxed_slice()))))
+        let with_nul = src[..end].iter().copied().chain(std::iter::once(0));
+        Text(Bytes::Shared(Zeroing::shared(with_nul.collect())))
     }
 
     /// The string without its NUL.

@@ -13,12 +13,17 @@
 //! `a_object.c`, `x_name.c` and `x_pubkey.c` that the session template and the X.509 template
 //! reach, checked against the installed 3.0.19 (`tests/der_corpus.rs`).
 //!
+//! What i2d writes (canonical DER) is decoded by a one-pass fast path that gives up on
+//! anything else; the template decoder then decodes the input from scratch. See "Fast path for
+//! canonical DER" below for why both accept the same inputs with the same values.
+//!
 //! Encoding computes every length once and writes straight into a buffer of the exact size.
 //!
 //! Measured (release, this 2-core box, `tests/der_corpus.rs` `bench_against_libssl`) on the
-//! real 1117-byte session S1 with its peer certificate: decode + apply + drop ~0.81 µs
-//! against libssl's d2i + free 107-154 µs (130-186x, two runs); encode ~104 ns against
-//! libssl's i2d ~1.43 µs (~14x).
+//! real 1117-byte session S1 with its peer certificate: decode + apply + drop ~0.56 µs
+//! against libssl's d2i + free ~112 µs (~200x); encode ~106 ns against libssl's i2d
+//! ~1.43 µs (~13x). The whole `d2i_SSL_SESSION` + `SSL_SESSION_free` of S1 without its
+//! certificate (`bench/s1_nocert.der`, 332 bytes): ~2040 instructions (callgrind), ~125 ns.
 //!
 //! Deliberate differences from 3.0 (see `apply`):
 //! - A rejected input changes nothing: everything is decoded and checked before `apply`
@@ -40,7 +45,7 @@ use crate::peer::PeerCert;
 /// The session model, re-exported for `tests/der_corpus.rs` (the `session` module is private).
 #[doc(hidden)]
 pub use crate::session::SessionData;
-use crate::session::{IdBuf, MAX_MASTER_KEY_LEN};
+use crate::session::{IdBuf, MAX_ID_LEN, MAX_MASTER_KEY_LEN};
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -400,6 +405,7 @@ fn string<'a>(w: &'a [u8], tag: u32, class: u8, opt: bool) -> R<Option<(Cow<'a, 
 }
 
 /// `c2i_ibuf`'s checks; returns the magnitude length and the sign.
+#[inline(always)]
 fn c2i_ibuf(c: &[u8]) -> R<(usize, bool)> {
     if c.is_empty() {
         return Err(asn1::ILLEGAL_ZERO_CONTENT);
@@ -428,6 +434,7 @@ enum IntKind {
 }
 
 /// `uint32_c2i` / `uint64_c2i` (x_int64.c): the value's bits (sign-extended for signed types).
+#[inline(always)]
 fn c2i_int(c: &[u8], kind: IntKind) -> R<u64> {
     use asn1::*;
     if c.is_empty() {
@@ -437,14 +444,25 @@ fn c2i_int(c: &[u8], kind: IntKind) -> R<u64> {
     if n > 8 {
         return Err(TOO_LARGE);
     }
-    let digits = &c[c.len() - n..];
-    let raw = digits.iter().fold(0u128, |a, &d| (a << 8) | u128::from(d));
-    // The magnitude, as twos_complement() computes it over n bytes.
+    // The n magnitude bytes, big-endian (one load per length, no loop).
+    let be = |b: &[u8]| {
+        let mut x = [0u8; 8];
+        x[8 - b.len()..].copy_from_slice(b);
+        u64::from_be_bytes(x)
+    };
+    let raw = match c[c.len() - n..] {
+        [a] => u64::from(a),
+        [a, b] => u64::from(u16::from_be_bytes([a, b])),
+        [a, b, c, d] => u64::from(u32::from_be_bytes([a, b, c, d])),
+        ref digits => be(digits),
+    };
+    // The magnitude, as twos_complement() computes it over n bytes (1 <= n <= 8):
+    // (2^8n - raw) mod 2^8n, which is -raw mod 2^64 reduced mod 2^8n (2^8n divides 2^64).
     let mag = if neg {
-        ((1u128 << (8 * n)) - raw) & ((1u128 << (8 * n)) - 1)
+        raw.wrapping_neg() & (u64::MAX >> (64 - 8 * n))
     } else {
         raw
-    } as u64;
+    };
     match kind {
         IntKind::Uint32 | IntKind::Uint64 if neg => Err(ILLEGAL_NEGATIVE_VALUE),
         IntKind::Uint64 => Ok(mag),
@@ -1157,18 +1175,24 @@ fn rebuild<'a>(tbs: &[u8], alg: &[u8], sig: &[u8]) -> Cow<'a, [u8]> {
 // ---------------------------------------------------------------------------------------------
 // The session structure
 
-/// Everything `d2i_SSL_SESSION` reads from an accepted input, checked, not yet installed.
-/// Byte fields borrow from the input unless they were segmented. (`Debug` shows byte
-/// fields as lengths only: some are secrets.)
-#[derive(Clone)]
+/// Everything `d2i_SSL_SESSION` reads from an input: the values of the `SSL_SESSION_ASN1`
+/// templates as read (byte fields borrow from the input unless they were segmented or, for
+/// the certificate, re-encoded), then `consumed` and, once the checks pass, the cipher.
+/// `apply`/`install` turn them into session fields. (`Debug` shows byte fields as lengths
+/// only: some are secrets.)
+#[derive(Clone, Default)]
 pub struct Decoded<'a> {
     /// Bytes of the outer SEQUENCE (what `*pp` advances by); trailing bytes are not counted.
     pub consumed: usize,
+    /// The table entry of the cipher code; `None` until the checks have passed.
+    pub cipher: Option<&'static Cipher>,
+    pub version: u32,
     pub ssl_version: i32,
-    pub cipher: &'static Cipher,
-    /// `0x03000000 | code`.
-    pub cipher_id: u32,
-    pub session_id: IdBuf,
+    /// The cipher code as read (2 bytes once checked).
+    pub cipher_code: Cow<'a, [u8]>,
+    /// At most 32 bytes once checked.
+    pub session_id: Cow<'a, [u8]>,
+    /// At most 512 bytes once checked.
     pub master_key: Cow<'a, [u8]>,
     /// 0 when absent (or written as 0): `apply` then uses the current time.
     pub time: i64,
@@ -1176,25 +1200,108 @@ pub struct Decoded<'a> {
     pub timeout: i64,
     /// The certificate as libcrypto's `i2d_X509` would write it.
     pub peer: Option<Cow<'a, [u8]>>,
-    pub sid_ctx: IdBuf,
+    /// At most 32 bytes once checked.
+    pub sid_ctx: Option<Cow<'a, [u8]>>,
     pub verify_result: i32,
     pub hostname: Option<Cow<'a, [u8]>>,
     pub psk_identity_hint: Option<Cow<'a, [u8]>>,
     pub psk_identity: Option<Cow<'a, [u8]>>,
     pub tick_lifetime_hint: u64,
     pub ticket: Option<Cow<'a, [u8]>>,
-    /// 0 when absent.
-    pub compress_meth: u8,
+    /// The compression id; exactly 1 byte when present, once checked.
+    pub comp_id: Option<Cow<'a, [u8]>>,
     pub srp_username: Option<Cow<'a, [u8]>>,
-    /// Truncated to 32 bits, as 3.0 does.
-    pub flags: u32,
+    /// Truncated to 32 bits when installed, as 3.0 does.
+    pub flags: u64,
     pub tick_age_add: u32,
     pub max_early_data: u32,
     pub alpn_selected: Option<Cow<'a, [u8]>>,
-    /// Truncated to 8 bits, as 3.0 does.
-    pub max_fragment_len_mode: u8,
+    /// Truncated to 8 bits when installed, as 3.0 does.
+    pub max_fragment_len_mode: u32,
     pub ticket_appdata: Option<Cow<'a, [u8]>>,
     pub kex_group: u32,
+}
+
+impl Decoded<'_> {
+    /// The cipher (a checked `Decoded` always has one).
+    pub fn cipher(&self) -> &'static Cipher {
+        self.cipher.expect("a checked session has a cipher")
+    }
+
+    /// `0x03000000 | code`, what 3.0 stores as the cipher id.
+    pub fn cipher_id(&self) -> u32 {
+        0x0300_0000
+            | u32::from(u16::from_be_bytes([
+                self.cipher_code[0],
+                self.cipher_code[1],
+            ]))
+    }
+
+    /// 0 when absent.
+    pub fn compress_meth(&self) -> u8 {
+        self.comp_id.as_deref().map_or(0, |c| c[0])
+    }
+}
+
+/// Field by field (the cipher by address); for the tests that compare the fast path with the
+/// template decoder. The destructuring makes a new field a compile error here.
+impl PartialEq for Decoded<'_> {
+    fn eq(&self, o: &Self) -> bool {
+        let Decoded {
+            consumed,
+            cipher,
+            version,
+            ssl_version,
+            cipher_code,
+            session_id,
+            master_key,
+            time,
+            timeout,
+            peer,
+            sid_ctx,
+            verify_result,
+            hostname,
+            psk_identity_hint,
+            psk_identity,
+            tick_lifetime_hint,
+            ticket,
+            comp_id,
+            srp_username,
+            flags,
+            tick_age_add,
+            max_early_data,
+            alpn_selected,
+            max_fragment_len_mode,
+            ticket_appdata,
+            kex_group,
+        } = self;
+        cipher.map(|c| c as *const Cipher) == o.cipher.map(|c| c as *const Cipher)
+            && *consumed == o.consumed
+            && *version == o.version
+            && *ssl_version == o.ssl_version
+            && *cipher_code == o.cipher_code
+            && *session_id == o.session_id
+            && *master_key == o.master_key
+            && *time == o.time
+            && *timeout == o.timeout
+            && *peer == o.peer
+            && *sid_ctx == o.sid_ctx
+            && *verify_result == o.verify_result
+            && *hostname == o.hostname
+            && *psk_identity_hint == o.psk_identity_hint
+            && *psk_identity == o.psk_identity
+            && *tick_lifetime_hint == o.tick_lifetime_hint
+            && *ticket == o.ticket
+            && *comp_id == o.comp_id
+            && *srp_username == o.srp_username
+            && *flags == o.flags
+            && *tick_age_add == o.tick_age_add
+            && *max_early_data == o.max_early_data
+            && *alpn_selected == o.alpn_selected
+            && *max_fragment_len_mode == o.max_fragment_len_mode
+            && *ticket_appdata == o.ticket_appdata
+            && *kex_group == o.kex_group
+    }
 }
 
 impl std::fmt::Debug for Decoded<'_> {
@@ -1202,21 +1309,23 @@ impl std::fmt::Debug for Decoded<'_> {
         let len = |b: &Option<Cow<'_, [u8]>>| b.as_ref().map(|b| b.len());
         f.debug_struct("Decoded")
             .field("consumed", &self.consumed)
+            .field("cipher", &self.cipher.map(|c| c.id))
+            .field("version", &self.version)
             .field("ssl_version", &self.ssl_version)
-            .field("cipher_id", &format_args!("{:#010x}", self.cipher_id))
-            .field("session_id", &self.session_id)
+            .field("cipher_code", &self.cipher_code)
+            .field("session_id_len", &self.session_id.len())
             .field("master_key_len", &self.master_key.len())
             .field("time", &self.time)
             .field("timeout", &self.timeout)
             .field("peer_len", &len(&self.peer))
-            .field("sid_ctx", &self.sid_ctx)
+            .field("sid_ctx_len", &len(&self.sid_ctx))
             .field("verify_result", &self.verify_result)
             .field("hostname_len", &len(&self.hostname))
             .field("psk_identity_hint_len", &len(&self.psk_identity_hint))
             .field("psk_identity_len", &len(&self.psk_identity))
             .field("tick_lifetime_hint", &self.tick_lifetime_hint)
             .field("ticket_len", &len(&self.ticket))
-            .field("compress_meth", &self.compress_meth)
+            .field("comp_id", &self.comp_id)
             .field("srp_username_len", &len(&self.srp_username))
             .field("flags", &self.flags)
             .field("tick_age_add", &self.tick_age_add)
@@ -1227,35 +1336,6 @@ impl std::fmt::Debug for Decoded<'_> {
             .field("kex_group", &self.kex_group)
             .finish()
     }
-}
-
-/// The raw template values (`SSL_SESSION_ASN1`).
-#[derive(Default)]
-struct Asn1Session<'a> {
-    version: u32,
-    ssl_version: i32,
-    cipher: Cow<'a, [u8]>,
-    session_id: Cow<'a, [u8]>,
-    master_key: Cow<'a, [u8]>,
-    time: i64,
-    timeout: i64,
-    peer: Option<Cow<'a, [u8]>>,
-    sid_ctx: Option<Cow<'a, [u8]>>,
-    verify_result: i32,
-    hostname: Option<Cow<'a, [u8]>>,
-    psk_identity_hint: Option<Cow<'a, [u8]>>,
-    psk_identity: Option<Cow<'a, [u8]>>,
-    tick_lifetime_hint: u64,
-    ticket: Option<Cow<'a, [u8]>>,
-    comp_id: Option<Cow<'a, [u8]>>,
-    srp_username: Option<Cow<'a, [u8]>>,
-    flags: u64,
-    tick_age_add: u32,
-    max_early_data: u32,
-    alpn_selected: Option<Cow<'a, [u8]>>,
-    max_fragment_len_mode: u32,
-    ticket_appdata: Option<Cow<'a, [u8]>>,
-    kex_group: u32,
 }
 
 const N_TEMPLATES: usize = 25;
@@ -1269,7 +1349,7 @@ fn session_template<'a>(
     i: usize,
     w: &'a [u8],
     opt: bool,
-    a: &mut Asn1Session<'a>,
+    a: &mut Decoded<'a>,
 ) -> Result<Option<usize>, DecodeError> {
     let nested = |e: i32| asn1_err(e, true);
     let wrap = |e: (i32, bool)| asn1_err(e.0, e.1);
@@ -1295,7 +1375,7 @@ fn session_template<'a>(
             let r = string(w, TAG_OCTET_STRING, UNIVERSAL, opt).map_err(nested)?;
             return Ok(r.map(|(v, used)| {
                 match i {
-                    2 => a.cipher = v,
+                    2 => a.cipher_code = v,
                     3 => a.session_id = v,
                     _ => a.master_key = v,
                 }
@@ -1311,30 +1391,13 @@ fn session_template<'a>(
     }
     // [n] EXPLICIT elements, n = i - 5.
     let n = (i - 5) as u32;
-    let int_kind = match n {
-        1 | 2 => Some(IntKind::Int64),
-        5 => Some(IntKind::Int32),
-        9 | 13 => Some(IntKind::Uint64),
-        14 | 15 | 17 | 19 => Some(IntKind::Uint32),
-        _ => None,
-    };
-    if let Some(kind) = int_kind {
+    if let Some(kind) = explicit_int_kind(n) {
         let r = explicit(w, n, opt, |c| {
             int(c, TAG_INTEGER, UNIVERSAL, false, kind).map(req)
         })
         .map_err(wrap)?;
         return Ok(r.map(|(v, used)| {
-            match n {
-                1 => a.time = v as i64,
-                2 => a.timeout = v as i64,
-                5 => a.verify_result = v as u32 as i32,
-                9 => a.tick_lifetime_hint = v,
-                13 => a.flags = v,
-                14 => a.tick_age_add = v as u32,
-                15 => a.max_early_data = v as u32,
-                17 => a.max_fragment_len_mode = v as u32,
-                _ => a.kex_group = v as u32,
-            }
+            a.set_int(n, v);
             used
         }));
     }
@@ -1350,24 +1413,61 @@ fn session_template<'a>(
     })
     .map_err(wrap)?;
     Ok(r.map(|(v, used)| {
-        let slot = match n {
-            4 => &mut a.sid_ctx,
-            6 => &mut a.hostname,
-            7 => &mut a.psk_identity_hint,
-            8 => &mut a.psk_identity,
-            10 => &mut a.ticket,
-            11 => &mut a.comp_id,
-            12 => &mut a.srp_username,
-            16 => &mut a.alpn_selected,
-            _ => &mut a.ticket_appdata,
-        };
-        *slot = Some(v);
+        *a.string_slot(n) = Some(v);
         used
     }))
 }
 
-/// `d2i_SSL_SESSION_ASN1`: the template decode of the outer SEQUENCE.
-fn decode_asn1(input: &[u8]) -> Result<(Asn1Session<'_>, usize), DecodeError> {
+/// The INTEGER type of the `[n] EXPLICIT` element `n`; `None` for `[3]` (the certificate)
+/// and the OCTET STRING ones. Shared by the template decoder and the fast path.
+#[inline(always)]
+fn explicit_int_kind(n: u32) -> Option<IntKind> {
+    match n {
+        1 | 2 => Some(IntKind::Int64),
+        5 => Some(IntKind::Int32),
+        9 | 13 => Some(IntKind::Uint64),
+        14 | 15 | 17 | 19 => Some(IntKind::Uint32),
+        _ => None,
+    }
+}
+
+impl<'a> Decoded<'a> {
+    /// Store the INTEGER of `[n] EXPLICIT` (`explicit_int_kind(n)` is `Some`).
+    #[inline(always)]
+    fn set_int(&mut self, n: u32, v: u64) {
+        match n {
+            1 => self.time = v as i64,
+            2 => self.timeout = v as i64,
+            5 => self.verify_result = v as u32 as i32,
+            9 => self.tick_lifetime_hint = v,
+            13 => self.flags = v,
+            14 => self.tick_age_add = v as u32,
+            15 => self.max_early_data = v as u32,
+            17 => self.max_fragment_len_mode = v as u32,
+            _ => self.kex_group = v as u32,
+        }
+    }
+
+    /// Where the OCTET STRING of `[n] EXPLICIT` goes (`n` is 4, 6-8, 10-12, 16 or 18).
+    #[inline(always)]
+    fn string_slot(&mut self, n: u32) -> &mut Option<Cow<'a, [u8]>> {
+        match n {
+            4 => &mut self.sid_ctx,
+            6 => &mut self.hostname,
+            7 => &mut self.psk_identity_hint,
+            8 => &mut self.psk_identity,
+            10 => &mut self.ticket,
+            11 => &mut self.comp_id,
+            12 => &mut self.srp_username,
+            16 => &mut self.alpn_selected,
+            _ => &mut self.ticket_appdata,
+        }
+    }
+}
+
+/// `d2i_SSL_SESSION_ASN1`: the template decode of the outer SEQUENCE, into `a` (fresh from
+/// `Decoded::default()`); sets `a.consumed`.
+fn decode_asn1<'a>(input: &'a [u8], a: &mut Decoded<'a>) -> Result<(), DecodeError> {
     if input.is_empty() {
         return Err(asn1_err(asn1::TOO_SMALL, false));
     }
@@ -1384,7 +1484,6 @@ fn decode_asn1(input: &[u8]) -> Result<(Asn1Session<'_>, usize), DecodeError> {
         nolen: h.inf,
         done: false,
     };
-    let mut a = Asn1Session::default();
     for i in 0..N_TEMPLATES {
         let optional = i >= 5;
         let Some(w) = s.field(optional).map_err(top)? else {
@@ -1392,144 +1491,386 @@ fn decode_asn1(input: &[u8]) -> Result<(Asn1Session<'_>, usize), DecodeError> {
         };
         // The last template cannot be omitted while data is left (tasn_dec.c).
         let isopt = optional && i != N_TEMPLATES - 1;
-        if let Some(used) = session_template(i, w, isopt, &mut a)? {
+        if let Some(used) = session_template(i, w, isopt, a)? {
             s.advance(used);
         }
     }
-    let used = s.finish().map_err(top)?;
-    Ok((a, used))
+    a.consumed = s.finish().map_err(top)?;
+    Ok(())
 }
 
-/// Decode and check a session exactly as OpenSSL 3.0's `d2i_SSL_SESSION` does, without
-/// installing anything. `Ok` means 3.0 would return a session.
+// ---------------------------------------------------------------------------------------------
+// Fast path for canonical DER
+//
+// What i2d writes (ours and libssl's) is plain DER: one definite, minimal length per element,
+// low tag numbers, the elements in template order. `decode_fast_asn1` reads exactly that shape
+// in one pass, with no backtracking, and gives up on anything else (a shape it does not know,
+// or any error), so that the template decoder `decode_asn1` (the line-by-line port of
+// tasn_dec.c above) handles every unusual input *and every template error* from scratch. It is
+// only ever a shortcut to the `Decoded` the template decoder would build; both then go through
+// the same `check`.
+//
+// Why the accepted set and the values are the template decoder's. Write `w` for the window
+// `b[p..end]` that `Seq::field` hands the template at position `p`: the fast path's `w` is that
+// same slice (the rest of the outer SEQUENCE's content, or of an explicit wrapper's).
+//
+// 1. Headers (`fast_tlv`). The fast path accepts an identifier byte only from a fixed list of
+//    low-tag-number bytes (0x30, 0x02, 0x04, 0x80, 0xA1..=0xB3; never 0x1F-form, never 0x00,
+//    so never an end-of-contents), followed by a length in minimal definite form: one byte
+//    < 0x80, or 0x81 + one byte >= 0x80, or 0x82 + two bytes >= 0x100, with the content
+//    inside the window. On such a window `header` takes the same branches: no high-tag loop;
+//    the window has the 2 bytes it requires; a long form has no leading zeros, and since its
+//    length is >= 0x80 and fits, the byte `header` wants after the length octets exists; the
+//    length is below `avail` so there is no TOO_LONG; `inf` is false. It returns the same tag,
+//    class (bits 7-6), constructed bit (bit 5), header length and length.
+// 2. Skipped templates. An optional template whose tag differs from the element's parses the
+//    same header (pure function of `w`, which does not change while nothing is consumed),
+//    finds a different (tag, class) and yields `None`, consuming nothing. The fast path
+//    requires the element's template to come strictly after the previous element's (its
+//    `key`, the identifier byte with 0x80 counted as 0xA0, grows with the template): the
+//    templates between are then optional (all of 5..=23 are; the required 0..=4 are read in
+//    order, one element each) and each has a (tag, class) different from the element's (the
+//    pairs of templates 5..=24 are pairwise distinct: [0] IMPLICIT, then [1]..[19]). A tag
+//    that is repeated, out of order, or matches no template makes the fast path give up.
+// 3. The element's template reads the same value:
+//    - INTEGER (0x02, primitive): `int` checks the tag, the primitive bit, then `c2i_int` on
+//      the content; the fast path calls the same `c2i_int` on the same bytes (an error gives
+//      up). OCTET STRING (0x04, primitive): `string` borrows the content; so does the fast
+//      path. `[0] IMPLICIT` (0x80, primitive): read and ignored by both.
+//    - `[n] EXPLICIT` (0xA0|n, constructed, definite): `explicit` runs the inner decoder on the
+//      content window `c` and requires it to use all of `c` (EXPLICIT_LENGTH_MISMATCH
+//      otherwise). The fast path requires one inner INTEGER (0x02) or OCTET STRING (0x04), by
+//      `explicit_int_kind(n)` as the template decoder chooses, whose TLV ends exactly at the
+//      end of `c` (1. applies to the inner header on window `c`); the value goes where
+//      `Decoded::set_int` / `string_slot` put it for both.
+//    - `[3]` (the certificate): the fast path makes the very call template 8 makes on the
+//      same window, `explicit(w, 3, true, x509)`, and gives up unless it returns a value. The
+//      templates skipped before it see the header that call parses (2. holds for any header
+//      `header` accepts, and if it refuses the fast path gives up).
+// 4. The end. The loop stops exactly at the end of the outer SEQUENCE (each element's content
+//    is inside the window, so `p` never passes `end`). Then every remaining template sees
+//    `p == end`, `Seq::field` marks the sequence done and, all of them being optional (the
+//    last one's "not optional while data is left" needs data), yields `None`; `finish` finds
+//    `p == end` (definite length). `consumed` is the outer TLV's length, as `finish` returns.
+//
+// So on every input the fast path accepts, `decode_asn1` fills in the same `Decoded`
+// (values, and borrowed/owned alike, `consumed` included); `check` is then the same code on the
+// same data. The unit tests (every `decode` in them, and
+// `fast_path_matches_template_decoder_on_random_sessions`) and `tests/der_corpus.rs` (corpus,
+// mutants, `DER_EXTRA`) compare `decode_fast_asn1` with `decode_asn1`, and `decode` with
+// `decode_faithful`, on every input they build.
+
+/// The element at the start of window `w` when its length is in minimal definite form
+/// (see 1. above): (identifier byte, content, the rest of `w`).
+#[inline(always)]
+fn fast_tlv(w: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    let (&id, r) = w.split_first()?;
+    let (&lb, r) = r.split_first()?;
+    let (len, r) = match lb {
+        0..=0x7F => (usize::from(lb), r),
+        0x81 => match r {
+            [l @ 0x80..=0xFF, r @ ..] => (usize::from(*l), r),
+            _ => return None,
+        },
+        0x82 => match r {
+            [h @ 0x01..=0xFF, l, r @ ..] => (usize::from(*h) << 8 | usize::from(*l), r),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    if len > r.len() {
+        return None;
+    }
+    let (c, rest) = r.split_at(len);
+    Some((id, c, rest))
+}
+
+/// A primitive element with identifier byte `id` at the start of `w`: (content, rest of `w`).
+#[inline(always)]
+fn fast_prim(w: &[u8], id: u8) -> Option<(&[u8], &[u8])> {
+    match fast_tlv(w)? {
+        (i, c, rest) if i == id => Some((c, rest)),
+        _ => None,
+    }
+}
+
+/// The template decode of a canonical-DER session (see above) into `a` (fresh from
+/// `Decoded::default()`), setting `a.consumed`. False when the input is not in the shape it
+/// reads; `a` may then be partly filled.
+#[doc(hidden)]
+pub fn decode_fast_asn1<'a>(input: &'a [u8], a: &mut Decoded<'a>) -> bool {
+    decode_fast_inner(input, a).is_some()
+}
+
+#[inline(never)]
+fn decode_fast_inner<'a>(input: &'a [u8], a: &mut Decoded<'a>) -> Option<()> {
+    #[inline(always)]
+    fn int(c: &[u8], kind: IntKind) -> Option<u64> {
+        c2i_int(c, kind).ok()
+    }
+    let (body, rest) = fast_prim(input, 0x30)?;
+    // The five required templates, in order.
+    let (c, w) = fast_prim(body, 0x02)?;
+    a.version = int(c, IntKind::Uint32)? as u32;
+    let (c, w) = fast_prim(w, 0x02)?;
+    a.ssl_version = int(c, IntKind::Int32)? as u32 as i32;
+    let (c, w) = fast_prim(w, 0x04)?;
+    a.cipher_code = Cow::Borrowed(c);
+    let (c, w) = fast_prim(w, 0x04)?;
+    a.session_id = Cow::Borrowed(c);
+    let (c, mut w) = fast_prim(w, 0x04)?;
+    a.master_key = Cow::Borrowed(c);
+    // The optional ones: template 5 is [0] IMPLICIT (0x80), template 5 + n is [n] EXPLICIT
+    // (0xA0 | n). With 0x80 counted as 0xA0, template order is identifier order, so the next
+    // one must have a greater `key` than the last one (0x9F: none yet), and at most 0xB3.
+    let mut last = 0x9Fu8;
+    while let Some(&id) = w.first() {
+        let key = if id == 0x80 { 0xA0 } else { id };
+        if id == 0xA0 || key <= last || key > 0xB3 {
+            return None;
+        }
+        last = key;
+        // One arm per tag, so that each `fast_explicit::<N>` is compiled for its own field.
+        w = match key & 0x1F {
+            0 => fast_tlv(w).map(|(_, _, rest)| rest), // key_arg: read and ignored
+            3 => {
+                let (cert, used) = explicit(w, 3, true, x509).ok()??;
+                a.peer = Some(cert);
+                Some(&w[used..])
+            }
+            1 => fast_explicit::<1>(a, w),
+            2 => fast_explicit::<2>(a, w),
+            4 => fast_explicit::<4>(a, w),
+            5 => fast_explicit::<5>(a, w),
+            6 => fast_explicit::<6>(a, w),
+            7 => fast_explicit::<7>(a, w),
+            8 => fast_explicit::<8>(a, w),
+            9 => fast_explicit::<9>(a, w),
+            10 => fast_explicit::<10>(a, w),
+            11 => fast_explicit::<11>(a, w),
+            12 => fast_explicit::<12>(a, w),
+            13 => fast_explicit::<13>(a, w),
+            14 => fast_explicit::<14>(a, w),
+            15 => fast_explicit::<15>(a, w),
+            16 => fast_explicit::<16>(a, w),
+            17 => fast_explicit::<17>(a, w),
+            18 => fast_explicit::<18>(a, w),
+            _ => fast_explicit::<19>(a, w), // key is 0xB3
+        }?;
+    }
+    a.consumed = input.len() - rest.len();
+    Some(())
+}
+
+/// An `[n] EXPLICIT` element at the start of `w` whose content is exactly one element, both
+/// in minimal definite form: (inner identifier byte, inner content, the rest of `w`). What
+/// `fast_tlv` on `w`, then on the outer content, requiring nothing after the inner element,
+/// gives; with both lengths short (the usual case) that is one comparison: the outer length
+/// is the inner length + 2.
+#[inline(always)]
+fn fast_explicit_tlv(w: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+    if let [_, outer @ 2..=0x7F, inner, len, ..] = *w {
+        let outer = usize::from(outer);
+        if usize::from(len) + 2 == outer && outer + 2 <= w.len() {
+            return Some((inner, &w[4..outer + 2], &w[outer + 2..]));
+        }
+    }
+    let (_, c, rest) = fast_tlv(w)?;
+    match fast_tlv(c)? {
+        (inner, c, []) => Some((inner, c, rest)),
+        _ => None,
+    }
+}
+
+/// The `[N] EXPLICIT` element at the start of `w` (`fast_explicit_tlv`), whose inner element
+/// is an INTEGER or an OCTET STRING as `explicit_int_kind(N)` says, stored where `set_int` /
+/// `string_slot` put it, exactly as for the template decoder. Returns the rest of `w`.
+#[inline(always)]
+fn fast_explicit<'a, const N: u32>(a: &mut Decoded<'a>, w: &'a [u8]) -> Option<&'a [u8]> {
+    let (inner, c, rest) = fast_explicit_tlv(w)?;
+    match explicit_int_kind(N) {
+        Some(kind) if inner == 0x02 => a.set_int(N, c2i_int(c, kind).ok()?),
+        None if inner == 0x04 => *a.string_slot(N) = Some(Cow::Borrowed(c)),
+        _ => return None,
+    }
+    Some(rest)
+}
+
+/// Decode and check a session exactly as OpenSSL 3.0's `d2i_SSL_SESSION` does, into `d`
+/// (which must be fresh from `Decoded::default()`), without installing anything. `Ok` means
+/// 3.0 would return a session. Canonical DER takes the fast path; everything else (and
+/// every input 3.0 refuses) the template decoder.
+#[inline]
+pub fn decode_into<'a>(input: &'a [u8], d: &mut Decoded<'a>) -> Result<(), DecodeError> {
+    if decode_fast_inner(input, d).is_none() {
+        *d = Decoded::default();
+        decode_asn1(input, d)?;
+    }
+    check(d)
+}
+
+/// `decode_into` a new `Decoded`.
 pub fn decode(input: &[u8]) -> Result<Decoded<'_>, DecodeError> {
-    let (a, consumed) = decode_asn1(input)?;
-    if a.version != 1 {
+    let mut d = Decoded::default();
+    decode_into(input, &mut d)?;
+    Ok(d)
+}
+
+/// `decode` without the fast path: the template decoder for every input (for tests).
+#[doc(hidden)]
+pub fn decode_faithful(input: &[u8]) -> Result<Decoded<'_>, DecodeError> {
+    let mut d = Decoded::default();
+    decode_asn1(input, &mut d)?;
+    check(&mut d)?;
+    Ok(d)
+}
+
+/// `decode_asn1` alone, for tests (what `decode_fast_asn1` must reproduce).
+#[doc(hidden)]
+pub fn decode_faithful_asn1(input: &[u8]) -> Result<Decoded<'_>, DecodeError> {
+    let mut d = Decoded::default();
+    decode_asn1(input, &mut d)?;
+    Ok(d)
+}
+
+/// `d2i_SSL_SESSION`'s checks after the template decode; sets `d.cipher`.
+#[inline(always)]
+fn check(d: &mut Decoded<'_>) -> Result<(), DecodeError> {
+    if d.version != 1 {
         return Err(DecodeError::Ssl {
             reason: SSL_R_UNKNOWN_SSL_VERSION,
         });
     }
-    let v = a.ssl_version;
+    let v = d.ssl_version;
     if (v >> 8) != 0x03 && (v >> 8) != 0xFE && v != 0x0100 {
         return Err(DecodeError::Ssl {
             reason: SSL_R_UNSUPPORTED_SSL_VERSION,
         });
     }
-    if a.cipher.len() != 2 {
+    let &[c0, c1] = &d.cipher_code[..] else {
         return Err(DecodeError::Ssl {
             reason: SSL_R_CIPHER_CODE_WRONG_LENGTH,
         });
-    }
-    let code = u16::from_be_bytes([a.cipher[0], a.cipher[1]]);
+    };
+    let code = u16::from_be_bytes([c0, c1]);
     let cipher = cipher::find(code).ok_or(DecodeError::Silent(Silent::UnknownCipher(code)))?;
-    let session_id =
-        IdBuf::new(&a.session_id).ok_or(DecodeError::Silent(Silent::SessionIdTooLong))?;
-    if a.master_key.len() > MAX_MASTER_KEY_LEN {
+    if d.session_id.len() > MAX_ID_LEN {
+        return Err(DecodeError::Silent(Silent::SessionIdTooLong));
+    }
+    if d.master_key.len() > MAX_MASTER_KEY_LEN {
         return Err(DecodeError::Silent(Silent::MasterKeyTooLong));
     }
-    let sid_ctx = IdBuf::new(a.sid_ctx.as_deref().unwrap_or(&[]))
-        .ok_or(DecodeError::Silent(Silent::SidCtxTooLong))?;
-    let compress_meth = match a.comp_id.as_deref() {
-        None => 0,
-        Some([c]) => *c,
-        Some(_) => {
-            return Err(DecodeError::Ssl {
-                reason: SSL_R_BAD_LENGTH,
-            })
-        }
-    };
-    Ok(Decoded {
-        consumed,
-        ssl_version: v,
-        cipher,
-        cipher_id: 0x0300_0000 | u32::from(code),
-        session_id,
-        master_key: a.master_key,
-        time: a.time,
-        timeout: a.timeout,
-        peer: a.peer,
-        sid_ctx,
-        verify_result: a.verify_result,
-        hostname: a.hostname,
-        psk_identity_hint: a.psk_identity_hint,
-        psk_identity: a.psk_identity,
-        tick_lifetime_hint: a.tick_lifetime_hint,
-        ticket: a.ticket,
-        compress_meth,
-        srp_username: a.srp_username,
-        flags: a.flags as u32,
-        tick_age_add: a.tick_age_add,
-        max_early_data: a.max_early_data,
-        alpn_selected: a.alpn_selected,
-        max_fragment_len_mode: a.max_fragment_len_mode as u8,
-        ticket_appdata: a.ticket_appdata,
-        kex_group: a.kex_group,
-    })
+    if d.sid_ctx.as_ref().is_some_and(|c| c.len() > MAX_ID_LEN) {
+        return Err(DecodeError::Silent(Silent::SidCtxTooLong));
+    }
+    if d.comp_id.as_ref().is_some_and(|c| c.len() != 1) {
+        return Err(DecodeError::Ssl {
+            reason: SSL_R_BAD_LENGTH,
+        });
+    }
+    d.cipher = Some(cipher);
+    Ok(())
 }
 
 /// The timeout d2i gives a session whose input has none (or 0).
 pub const DECODED_DEFAULT_TIMEOUT: i64 = 3;
 
-/// Install decoded values into `target` (fresh from `SessionData::new`, or a reused session)
-/// the way 3.0's `d2i_SSL_SESSION` does on success: absent time → `now`, absent/0 timeout →
-/// 3, absent verify result → 0, absent strings/ALPN/app data/ticket cleared, the peer
-/// replaced (by nothing when absent). `not_resumable` is left alone, as in 3.0.
+/// Install decoded values into `s` (fresh from `SessionData::new`, or a reused session) the
+/// way 3.0's `d2i_SSL_SESSION` does on success: absent time → `now`, absent/0 timeout → 3,
+/// absent verify result → 0, absent strings/ALPN/app data/ticket cleared, the peer replaced
+/// (by nothing when absent). Every field is set but `not_resumable`, left alone as in 3.0.
 /// Differences from 3.0, on purpose: the ticket length is cleared with the ticket (3.0
 /// keeps a stale `ticklen`), and since this cannot fail, a rejected input never reaches the
 /// target (3.0 may have partly overwritten a reused `*a` by then).
 /// Time and timeout are stored as given (any `i64`, e.g. `i64::MAX` for both): no
 /// arithmetic happens here; whoever computes an expiry from them must saturate.
-pub fn apply(d: Decoded<'_>, s: &mut SessionData, now: i64) {
-    fn text<const N: usize>(v: Option<Cow<'_, [u8]>>) -> Option<Text<N>> {
-        v.map(|b| Text::new(&b))
+#[inline(always)]
+pub fn install_into(d: &Decoded<'_>, now: i64, s: &mut SessionData) {
+    #[inline(always)]
+    fn text<const N: usize>(v: &Option<Cow<'_, [u8]>>) -> Option<Text<N>> {
+        v.as_deref().map(Text::new)
     }
-    fn bytes<const N: usize>(v: Option<Cow<'_, [u8]>>) -> Option<Bytes<N>> {
-        v.map(|b| Bytes::new(&b))
+    #[inline(always)]
+    fn bytes<const N: usize>(v: &Option<Cow<'_, [u8]>>) -> Option<Bytes<N>> {
+        v.as_deref().map(Bytes::new)
     }
-    s.ssl_version = d.ssl_version;
-    s.kex_group = d.kex_group;
-    s.cipher_id = d.cipher_id;
-    s.cipher = Some(d.cipher);
-    s.session_id = d.session_id;
-    s.master_key = if d.master_key.is_empty() {
+    let id = |b: &[u8]| IdBuf::new(b).expect("checked: at most 32 bytes");
+    // Destructured, so that a new field of SessionData is a compile error here.
+    let SessionData {
+        ssl_version,
+        cipher,
+        cipher_id,
+        session_id,
+        sid_ctx,
+        master_key,
+        psk_identity_hint,
+        psk_identity,
+        srp_username,
+        hostname,
+        not_resumable: _,
+        peer,
+        verify_result,
+        time,
+        timeout,
+        compress_meth,
+        kex_group,
+        ticket,
+        tick_lifetime_hint,
+        tick_age_add,
+        max_early_data,
+        alpn_selected,
+        max_fragment_len_mode,
+        ticket_appdata,
+        flags,
+    } = s;
+    *ssl_version = d.ssl_version;
+    *cipher = Some(d.cipher());
+    *cipher_id = d.cipher_id();
+    *session_id = id(&d.session_id);
+    *sid_ctx = id(d.sid_ctx.as_deref().unwrap_or(&[]));
+    *master_key = if d.master_key.is_empty() {
         None
     } else {
         Some(Bytes::new(&d.master_key))
     };
-    s.time = if d.time != 0 { d.time } else { now };
-    s.timeout = if d.timeout != 0 {
+    *psk_identity_hint = text(&d.psk_identity_hint);
+    *psk_identity = text(&d.psk_identity);
+    *srp_username = text(&d.srp_username);
+    *hostname = text(&d.hostname);
+    *peer = d.peer.as_deref().map(|c| Arc::new(PeerCert::from_der(c)));
+    *verify_result = i64::from(d.verify_result);
+    *time = if d.time != 0 { d.time } else { now };
+    *timeout = if d.timeout != 0 {
         d.timeout
     } else {
         DECODED_DEFAULT_TIMEOUT
     };
-    s.peer = d.peer.map(|c| Arc::new(PeerCert::from_der(&c)));
-    s.sid_ctx = d.sid_ctx;
-    s.verify_result = i64::from(d.verify_result);
-    s.hostname = text(d.hostname);
-    s.psk_identity_hint = text(d.psk_identity_hint);
-    s.psk_identity = text(d.psk_identity);
-    s.tick_lifetime_hint = d.tick_lifetime_hint;
-    s.tick_age_add = d.tick_age_add;
-    s.ticket = bytes(d.ticket);
-    s.compress_meth = u32::from(d.compress_meth);
-    s.srp_username = text(d.srp_username);
-    s.flags = d.flags;
-    s.max_early_data = d.max_early_data;
-    s.alpn_selected = bytes(d.alpn_selected);
-    s.max_fragment_len_mode = d.max_fragment_len_mode;
-    s.ticket_appdata = bytes(d.ticket_appdata);
+    *compress_meth = u32::from(d.compress_meth());
+    *kex_group = d.kex_group;
+    *ticket = bytes(&d.ticket);
+    *tick_lifetime_hint = d.tick_lifetime_hint;
+    *tick_age_add = d.tick_age_add;
+    *max_early_data = d.max_early_data;
+    *alpn_selected = bytes(&d.alpn_selected);
+    *max_fragment_len_mode = d.max_fragment_len_mode as u8;
+    *ticket_appdata = bytes(&d.ticket_appdata);
+    *flags = d.flags as u32;
+}
+
+/// `install_into` onto a reused session (the name d2i's callers know).
+pub fn apply(d: &Decoded<'_>, s: &mut SessionData, now: i64) {
+    install_into(d, now, s);
 }
 
 /// `decode` then `apply` onto a fresh `SessionData::new(now)`, then `encode`: what libssl's
 /// `i2d(d2i(input))` gives. Returns (bytes consumed, re-encoding). For tests and fuzzing.
 pub fn reencode(input: &[u8], now: i64) -> Result<(usize, Vec<u8>), DecodeError> {
     let d = decode(input)?;
-    let consumed = d.consumed;
     let mut s = SessionData::new(now);
-    apply(d, &mut s, now);
+    apply(&d, &mut s, now);
     let mut out = Vec::new();
     encode(&s, &mut out).expect("a decoded session has a cipher");
-    Ok((consumed, out))
+    Ok((d.consumed, out))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1830,10 +2171,36 @@ mod tests {
         seq(&p)
     }
 
+    /// `super::decode`, checked against the template decoder alone: the same result (value
+    /// or error), and when the fast path takes the input, the same template values. Every
+    /// test below decodes through this.
+    fn decode(input: &[u8]) -> Result<Decoded<'_>, DecodeError> {
+        let r = super::decode(input);
+        assert_eq!(
+            r,
+            decode_faithful(input),
+            "fast path and template decoder differ"
+        );
+        let mut fast = Decoded::default();
+        if decode_fast_asn1(input, &mut fast) {
+            assert_eq!(
+                Ok(fast),
+                decode_faithful_asn1(input),
+                "fast path read differently"
+            );
+        }
+        r
+    }
+
+    /// Whether the canonical-DER fast path takes `input`.
+    fn fast(input: &[u8]) -> bool {
+        decode_fast_asn1(input, &mut Decoded::default())
+    }
+
     fn ok(input: &[u8]) -> SessionData {
         let d = decode(input).unwrap_or_else(|e| panic!("rejected: {e:?}"));
         let mut s = SessionData::new(0);
-        apply(d, &mut s, NOW);
+        apply(&d, &mut s, NOW);
         s
     }
     fn host(input: &[u8]) -> Vec<u8> {
@@ -2079,7 +2446,7 @@ mod tests {
             let input = with(1, 0x0303, &code.to_be_bytes(), &[], &[], &[]);
             let r = decode(&input);
             match cipher::find(code) {
-                Some(c) => assert_eq!(r.unwrap().cipher.id, c.id),
+                Some(c) => assert_eq!(r.unwrap().cipher().id, c.id),
                 None => assert_eq!(
                     r.unwrap_err(),
                     DecodeError::Silent(Silent::UnknownCipher(code))
@@ -2437,7 +2804,7 @@ mod tests {
     fn apply_replaces_everything_on_reuse() {
         let mut s = ok(&at_1301(&unhex(SEED_S1)));
         s.not_resumable = true;
-        apply(decode(&sess(&[])).unwrap(), &mut s, NOW);
+        apply(&decode(&sess(&[])).unwrap(), &mut s, NOW);
         assert!(s.peer.is_none() && s.ticket.is_none() && s.alpn_selected.is_none());
         assert_eq!(s.ticket_len(), 0); // 3.0 would keep the old ticklen here
         assert_eq!(
@@ -2531,6 +2898,379 @@ mod tests {
             let out = reenc(&s);
             assert!(out.windows(3).any(|w| w[0] == 0xA9), "{v}");
             assert_eq!(ok(&out).tick_lifetime_hint, v);
+        }
+    }
+
+    // --- the canonical-DER fast path (every `decode` above is also checked against the
+    // template decoder; these make sure both paths are really exercised)
+
+    #[test]
+    fn fast_path_takes_what_i2d_writes() {
+        for hex in [SEED_S1, SEED_S2, SEED_S3, SEED_G1, SEED_G2, SEED_G3] {
+            let input = at_1301(&unhex(hex));
+            assert!(fast(&input), "{hex}");
+            let s = ok(&input);
+            assert!(fast(&reenc(&s)));
+        }
+        // Long-form lengths (0x81, 0x82) inside and outside.
+        for n in [0, 1, 127, 128, 255, 256, 300, 4000] {
+            let input = sess(&[exp(10, &oct(&vec![0x5A; n])), exp(16, &oct(b"h2"))]);
+            assert!(fast(&input), "{n}");
+            assert_eq!(ok(&input).ticket_len(), n);
+        }
+        // [0] IMPLICIT key_arg, read and ignored by both.
+        let input = with(1, 0x0303, &[0x13, 1], &[], &[], &[tlv(0x80, &[1, 2])]);
+        assert!(fast(&input));
+        ok(&input);
+        // Trailing bytes are not consumed on either path.
+        let mut input = sess(&[exp(1, &int(5))]);
+        let n = input.len();
+        input.extend_from_slice(&[0x30, 0x00]);
+        assert!(fast(&input));
+        assert_eq!(decode(&input).unwrap().consumed, n);
+    }
+
+    #[test]
+    fn fast_path_leaves_ber_and_errors_to_the_template_decoder() {
+        let base = sess(&[exp(1, &int(5))]);
+        let body = &base[2..];
+        let not_fast = [
+            [&[0x30, 0x80][..], body, &[0, 0]].concat(), // indefinite
+            [&[0x30, 0x81, body.len() as u8][..], body].concat(), // non-minimal length
+            sess(&[[&[0xBF, 0x01, 0x03][..], &int(7)].concat()]), // high-tag form of [1]
+            sess(&[exp(6, &tlv(0x24, &oct(b"ab")))]),    // segmented string
+            sess(&[exp(1, &[int(5), int(6)].concat())]), // explicit length mismatch
+            sess(&[exp(2, &int(5)), exp(1, &int(5))]),   // out of order
+            sess(&[exp(1, &int(5)), exp(1, &int(5))]),   // repeated
+            sess(&[exp(20, &oct(b""))]),                 // unknown tag
+            sess(&[tlv(0x81, &int(5))]),                 // primitive [1]
+            sess(&[exp(1, &tlv(0x02, &[0, 5]))]),        // non-minimal INTEGER
+            sess(&[exp(9, &int(-1))]),                   // negative UINT64
+            sess(&[exp(1, &[])]),                        // empty explicit
+            sess(&[exp(1, &int(5)), vec![0, 0]]),        // end-of-contents inside
+            seq(&[int(1), int(0x0303), oct(&[0x13, 1]), oct(&[])]), // field missing
+            vec![0x30, 0x10, 2, 1, 1],                   // too long
+            vec![],
+        ];
+        for input in not_fast {
+            assert!(!fast(&input), "{input:02X?}");
+            let _ = decode(&input); // and both agree
+        }
+        // What the checks after the template decode refuse, the fast path reads and the
+        // same checks refuse.
+        for input in [
+            with(2, 0x0303, &[0x13, 1], &[], &[], &[]),
+            with(1, 0x0200, &[0x13, 1], &[], &[], &[]),
+            with(1, 0x0303, &[0x13], &[], &[], &[]),
+            with(1, 0x0303, &[0xFF, 0xFF], &[], &[], &[]),
+            with(1, 0x0303, &[0x13, 1], &[0; 33], &[], &[]),
+            with(1, 0x0303, &[0x13, 1], &[], &[0; 513], &[]),
+            with(1, 0x0303, &[0x13, 1], &[], &[], &[exp(4, &oct(&[0; 33]))]),
+            with(1, 0x0303, &[0x13, 1], &[], &[], &[exp(11, &oct(&[1, 1]))]),
+        ] {
+            assert!(fast(&input));
+            assert!(decode(&input).is_err());
+        }
+    }
+
+    /// Random sessions built element by element: canonical most of the time, with the shapes
+    /// the fast path must refuse mixed in, then byte-level mutations. Every one goes through
+    /// the checking `decode`. `DER_FAST_ITERS` sets the count (default 20000).
+    #[test]
+    fn fast_path_matches_template_decoder_on_random_sessions() {
+        let iters: usize = std::env::var("DER_FAST_ITERS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(20_000);
+        let mut seed = 0x2545_F491_4F6C_DD1Du64
+            ^ std::env::var("DER_FAST_SEED")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0);
+        let mut rnd = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut below = |n: usize| (rnd() % n as u64) as usize;
+        let (mut n_fast, mut n_ok) = (0, 0);
+        for _ in 0..iters {
+            let input = random_session(&mut below);
+            let r = decode(&input);
+            n_fast += usize::from(fast(&input));
+            n_ok += usize::from(r.is_ok());
+        }
+        eprintln!("{iters} random sessions: fast path {n_fast}, accepted {n_ok}");
+        // Both paths must really have been exercised.
+        assert!(
+            n_fast > iters / 4 && n_fast < iters,
+            "fast {n_fast} of {iters}"
+        );
+        assert!(n_ok > iters / 8, "accepted {n_ok} of {iters}");
+    }
+
+    fn random_session(below: &mut impl FnMut(usize) -> usize) -> Vec<u8> {
+        let mut b = |n: usize| below(n);
+        let bytes = |b: &mut dyn FnMut(usize) -> usize, n: usize| -> Vec<u8> {
+            (0..n).map(|_| b(256) as u8).collect()
+        };
+        // A length that crosses the short/long-form boundaries now and then.
+        let len = |b: &mut dyn FnMut(usize) -> usize, max: usize| -> usize {
+            match b(8) {
+                0 => [0, 1, 32, 33, 48, 127, 128, 255, 256, 512, 513][b(11)].min(max),
+                _ => b(max.min(64) + 1),
+            }
+        };
+        // An INTEGER content: usually a minimal value of some size (in range for `kind`
+        // three times out of four), sometimes raw bytes.
+        let int_content = |b: &mut dyn FnMut(usize) -> usize, kind: IntKind| -> Vec<u8> {
+            if b(20) == 0 {
+                let n = b(11);
+                return bytes(b, n);
+            }
+            let v: i128 = match b(6) {
+                0 => b(3) as i128,
+                1 => -(b(300) as i128),
+                2 => (b(1 << 16) as i128) << (8 * b(8)),
+                3 => {
+                    [
+                        i64::MAX as i128,
+                        u64::MAX as i128,
+                        i32::MAX as i128,
+                        u32::MAX as i128,
+                    ][b(4)]
+                        + b(3) as i128
+                        - 1
+                }
+                4 => [i64::MIN as i128, i32::MIN as i128][b(2)] - b(2) as i128,
+                _ => b(100_000) as i128,
+            };
+            let v = if b(4) == 0 {
+                v
+            } else {
+                match kind {
+                    IntKind::Int32 => i128::from(v as i32),
+                    IntKind::Uint32 => i128::from(v as u32),
+                    IntKind::Int64 => i128::from(v as i64),
+                    IntKind::Uint64 => i128::from(v as u64),
+                }
+            };
+            int(v)[2..].to_vec()
+        };
+        let mut parts = vec![
+            tlv(
+                0x02,
+                &if b(20) == 0 {
+                    int_content(&mut b, IntKind::Uint32)
+                } else {
+                    vec![1]
+                },
+            ),
+            tlv(
+                0x02,
+                &match b(10) {
+                    0 => int_content(&mut b, IntKind::Int32),
+                    1 => int(0xFEFF)[2..].to_vec(),
+                    2 => int(0x0100)[2..].to_vec(),
+                    _ => int(0x0301 + b(4) as i128)[2..].to_vec(),
+                },
+            ),
+            oct(&match b(12) {
+                0 => {
+                    let n = b(4);
+                    bytes(&mut b, n)
+                }
+                1 => vec![0xFF, 0xFE],
+                2 => vec![0x00, 0x2F],
+                3 => vec![0xC0, 0x2F],
+                _ => vec![0x13, 1 + b(3) as u8],
+            }),
+        ];
+        let n = len(&mut b, 33);
+        parts.push(oct(&bytes(&mut b, n)));
+        let n = len(&mut b, 513);
+        parts.push(oct(&bytes(&mut b, n)));
+        if b(10) == 0 {
+            let n = b(20);
+            parts.push(tlv(0x80, &bytes(&mut b, n)));
+        }
+        for t in 1..=20u32 {
+            if b(3) != 0 || (t == 20 && b(10) != 0) {
+                continue;
+            }
+            let inner = if t == 3 {
+                if b(4) != 0 {
+                    continue;
+                }
+                let s1 = at_1301(&unhex(SEED_S1));
+                let cert = super::decode(&s1).unwrap().peer.unwrap().into_owned();
+                cert
+            } else if let Some(kind) = explicit_int_kind(t) {
+                tlv(0x02, &int_content(&mut b, kind))
+            } else {
+                let n = if t == 11 { b(3) } else { len(&mut b, 300) };
+                oct(&bytes(&mut b, n))
+            };
+            parts.push(exp(t as u8, &inner));
+        }
+        // Shapes the fast path must refuse, now and then.
+        match b(12) {
+            0 if parts.len() > 5 => {
+                let i = 5 + b(parts.len() - 5);
+                let j = 5 + b(parts.len() - 5);
+                parts.swap(i, j);
+            }
+            1 if parts.len() > 5 => {
+                let i = 5 + b(parts.len() - 5);
+                let dup = parts[i].clone();
+                parts.insert(i, dup);
+            }
+            2 if !parts.is_empty() => {
+                parts.remove(b(parts.len()));
+            }
+            _ => {}
+        }
+        let mut v = seq(&parts);
+        // Byte-level mutations on some of them.
+        if b(4) == 0 {
+            for _ in 0..1 + b(3) {
+                let i = b(v.len());
+                match b(6) {
+                    0 => v[i] = b(256) as u8,
+                    1 => v[i] ^= 1 << b(8),
+                    2 => v.truncate(i),
+                    3 => v.insert(i, b(256) as u8),
+                    4 => v[i] = [0x00, 0x80, 0x81, 0x82, 0x1F, 0x24, 0xA0][b(7)],
+                    _ => v.extend_from_slice(&[0, 0]),
+                }
+                if v.is_empty() {
+                    break;
+                }
+            }
+        }
+        v
+    }
+
+    /// The short-length shortcut of `fast_explicit_tlv` against the general formulation,
+    /// on every window of up to 6 bytes over a set of boundary bytes, then random ones.
+    #[test]
+    fn fast_explicit_tlv_is_two_fast_tlvs() {
+        fn general(w: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+            let (_, c, rest) = fast_tlv(w)?;
+            match fast_tlv(c)? {
+                (inner, c, []) => Some((inner, c, rest)),
+                _ => None,
+            }
+        }
+        let set = [0u8, 1, 2, 3, 4, 5, 0x7E, 0x7F, 0x80, 0x81, 0x82, 0xA1, 0xFF];
+        let mut w = Vec::new();
+        for len in 0..=6u32 {
+            for mut k in 0..set.len().pow(len) {
+                w.clear();
+                for _ in 0..len {
+                    w.push(set[k % set.len()]);
+                    k /= set.len();
+                }
+                assert_eq!(fast_explicit_tlv(&w), general(&w), "{w:02X?}");
+            }
+        }
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = (x % 300) as usize;
+            let mut w: Vec<u8> = (0..n).map(|i| (x >> (i % 57)) as u8).collect();
+            if n >= 4 {
+                w[1] = (x >> 8) as u8 & 0x7F;
+                w[3] = w[1].wrapping_sub(2 + (x >> 16) as u8 % 2);
+            }
+            assert_eq!(fast_explicit_tlv(&w), general(&w), "{w:02X?}");
+        }
+    }
+
+    /// The INTEGER reader's magnitude arithmetic against the u128 formula it replaced.
+    #[test]
+    fn c2i_int_matches_the_u128_formula() {
+        fn reference(c: &[u8], kind: IntKind) -> R<u64> {
+            use asn1::*;
+            if c.is_empty() {
+                return Ok(0);
+            }
+            let (n, neg) = c2i_ibuf(c)?;
+            if n > 8 {
+                return Err(TOO_LARGE);
+            }
+            let digits = &c[c.len() - n..];
+            let raw = digits.iter().fold(0u128, |a, &d| (a << 8) | u128::from(d));
+            let mag = if neg {
+                ((1u128 << (8 * n)) - raw) & ((1u128 << (8 * n)) - 1)
+            } else {
+                raw
+            } as u64;
+            match kind {
+                IntKind::Uint32 | IntKind::Uint64 if neg => Err(ILLEGAL_NEGATIVE_VALUE),
+                IntKind::Uint64 => Ok(mag),
+                IntKind::Int64 => {
+                    if !neg && mag > i64::MAX as u64 {
+                        Err(TOO_LARGE)
+                    } else if neg {
+                        Ok(0u64.wrapping_sub(mag))
+                    } else {
+                        Ok(mag)
+                    }
+                }
+                IntKind::Int32 | IntKind::Uint32 => {
+                    if neg {
+                        if mag > 1 << 31 {
+                            return Err(TOO_SMALL);
+                        }
+                        Ok(u64::from(0u32.wrapping_sub(mag as u32)))
+                    } else if (kind == IntKind::Int32 && mag > i32::MAX as u64)
+                        || mag > u64::from(u32::MAX)
+                    {
+                        Err(TOO_LARGE)
+                    } else {
+                        Ok(mag)
+                    }
+                }
+            }
+        }
+        let kinds = [
+            IntKind::Int32,
+            IntKind::Uint32,
+            IntKind::Int64,
+            IntKind::Uint64,
+        ];
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut cases: Vec<Vec<u8>> = vec![vec![]];
+        for first in [0x00, 0x01, 0x7F, 0x80, 0x81, 0xFE, 0xFF] {
+            for fill in [0x00, 0x01, 0x7F, 0x80, 0xFF] {
+                for n in 1..=10 {
+                    let mut c = vec![fill; n];
+                    c[0] = first;
+                    cases.push(c.clone());
+                    c[n - 1] ^= 1;
+                    cases.push(c);
+                }
+            }
+        }
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let n = (x % 11) as usize;
+            let mut c: Vec<u8> = (0..n).map(|i| (x >> (8 * (i % 8))) as u8).collect();
+            if n > 1 && x & 0x300 == 0 {
+                c[0] = if x & 0x400 == 0 { 0 } else { 0xFF };
+            }
+            cases.push(c);
+        }
+        for c in &cases {
+            for kind in kinds {
+                assert_eq!(c2i_int(c, kind), reference(c, kind), "{c:02X?}");
+            }
         }
     }
 }

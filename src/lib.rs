@@ -3,7 +3,8 @@
 //!
 //! Layout: `api/` holds every exported function; `ffi.rs` the shared entry helper;
 //! `object.rs` the C-facing object and its arena; the safe logic lives in `session.rs`
-//! (the model), `quarantine.rs`, `cipher.rs`, `bytes.rs` and `misuse.rs`.
+//! (the model), `quarantine.rs`, `cipher.rs`, `bytes.rs` (but for one layout-preserving
+//! `Arc` conversion) and `misuse.rs`.
 
 #![allow(non_camel_case_types)]
 

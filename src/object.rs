@@ -214,10 +214,20 @@ impl Session {
     /// `make` builds the data straight into the slot (no copy through the stack).
     #[inline(always)]
     pub fn create(make: impl FnOnce() -> SessionData) -> Option<&'static Session> {
+        Self::create_then(make, |_| {})
+    }
+
+    /// `create`, with `then` changing the data in the slot before the session goes live
+    /// (d2i fills a fresh session field by field there, not through a copy on the stack).
+    #[inline(always)]
+    pub fn create_then(
+        make: impl FnOnce() -> SessionData,
+        then: impl FnOnce(&mut SessionData),
+    ) -> Option<&'static Session> {
         let s = alloc_slot()?;
         // SAFETY: the slot is not live, so we are its only user until we publish the tag.
         unsafe {
-            (*s.data.get()).write(RwLock::new(make()));
+            then((*s.data.get()).write(RwLock::new(make())).get_mut());
             *s.ex.get() = CRYPTO_EX_DATA {
                 ctx: std::ptr::null_mut(),
                 sk: std::ptr::null_mut(),

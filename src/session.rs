@@ -35,7 +35,11 @@ impl IdBuf {
             return None;
         }
         let mut id = IdBuf::default();
-        id.buf[..data.len()].copy_from_slice(data);
+        match <&[u8; MAX_ID_LEN]>::try_from(data) {
+            // The usual full-length ID: a fixed-size copy, no call.
+            Ok(full) => id.buf = *full,
+            Err(_) => id.buf[..data.len()].copy_from_slice(data),
+        }
         id.len = data.len() as u8;
         Some(id)
     }
@@ -46,10 +50,11 @@ impl IdBuf {
     pub fn as_ptr(&self) -> *const u8 {
         self.buf.as_ptr()
     }
-    /// Only the used bytes can be non-zero (`new` zero-fills the rest).
+    /// Only the used bytes can be non-zero (`new` zero-fills the rest); the whole buffer is
+    /// cleared (a fixed size: no call).
     pub fn wipe(&mut self) {
         if self.len > 0 {
-            wipe(&mut self.buf[..self.len as usize]);
+            wipe(&mut self.buf);
             self.len = 0;
         }
     }

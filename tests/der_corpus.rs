@@ -10,6 +10,11 @@
 //! Inputs: the 668 files of `../shared/corpus/` (relative to the crate), then deterministic
 //! mutations of real sessions (`DER_FUZZ_ITERS`, default 10000).
 //!
+//! Every input is also decoded by the template decoder alone (`der::decode_faithful`), which
+//! must give exactly what `der::decode` gives (same `Decoded`, or the same error); and when the
+//! canonical-DER fast path takes an input, the template values it read must equal the template
+//! decoder's. The reports count the inputs the fast path took.
+//!
 //! While `src/cipher_table.rs` is a placeholder, sessions libssl accepts with a cipher our
 //! table lacks are counted as "skipped (cipher)"; with the full table that count must be 0
 //! (set `DER_REQUIRE_FULL_CIPHERS=1` to make it fatal).
@@ -160,6 +165,8 @@ struct Tally {
     rejected: usize,
     matched: usize,
     skipped_cipher: usize,
+    /// Inputs the canonical-DER fast path decoded.
+    fast: usize,
     mismatches: Vec<String>,
 }
 
@@ -168,6 +175,10 @@ impl Tally {
         self.total += 1;
         let oracle = lib.run(input);
         let ours = der::decode(input);
+        if let Some(why) = self.fast_path_disagrees(input, &ours) {
+            self.push_mismatch(name, input, why);
+            return;
+        }
         let bad = match (&oracle, ours) {
             (
                 Oracle::Accepted {
@@ -180,7 +191,7 @@ impl Tally {
                 self.accepted += 1;
                 let used = d.consumed;
                 let mut s = der::SessionData::new(*time);
-                der::apply(d, &mut s, *time);
+                der::apply(&d, &mut s, *time);
                 let mut out = Vec::new();
                 der::encode(&s, &mut out);
                 if used != *consumed {
@@ -231,25 +242,56 @@ impl Tally {
         };
         match bad {
             None => self.matched += 1,
-            Some(why) => {
-                if self.mismatches.len() < 20 {
-                    self.mismatches
-                        .push(format!("{name}: {why}\n  input {}", hex(input)));
-                } else {
-                    self.mismatches.push(String::new());
+            Some(why) => self.push_mismatch(name, input, why),
+        }
+    }
+
+    /// `decode` (fast path first) against the template decoder alone; `Some(why)` when they
+    /// differ in any way.
+    fn fast_path_disagrees(
+        &mut self,
+        input: &[u8],
+        ours: &Result<der::Decoded<'_>, DecodeError>,
+    ) -> Option<String> {
+        let mut fast = der::Decoded::default();
+        if der::decode_fast_asn1(input, &mut fast) {
+            self.fast += 1;
+            match der::decode_faithful_asn1(input) {
+                Ok(slow) if slow == fast => {}
+                Ok(slow) => {
+                    return Some(format!(
+                        "fast path read {fast:?}, template decoder {slow:?}"
+                    ))
+                }
+                Err(e) => {
+                    return Some(format!(
+                        "fast path read {fast:?}, template decoder failed: {e:?}"
+                    ))
                 }
             }
+        }
+        let faithful = der::decode_faithful(input);
+        (faithful != *ours).then(|| format!("decode gave {ours:?}, decode_faithful {faithful:?}"))
+    }
+
+    fn push_mismatch(&mut self, name: &str, input: &[u8], why: String) {
+        if self.mismatches.len() < 20 {
+            self.mismatches
+                .push(format!("{name}: {why}\n  input {}", hex(input)));
+        } else {
+            self.mismatches.push(String::new());
         }
     }
 
     fn report(&self, what: &str) {
         println!(
-            "{what}: {} inputs, libssl accepts {} / rejects {}; identical {}; skipped (cipher not in our table) {}; mismatches {}",
+            "{what}: {} inputs, libssl accepts {} / rejects {}; identical {}; skipped (cipher not in our table) {}; fast path {}; mismatches {}",
             self.total,
             self.accepted,
             self.rejected,
             self.matched,
             self.skipped_cipher,
+            self.fast,
             self.mismatches.len()
         );
         for m in self.mismatches.iter().filter(|m| !m.is_empty()) {
@@ -438,7 +480,8 @@ const SEEDS_HEX: &[&str] = &[SEED_S1, SEED_S2, SEED_S3, SEED_G1, SEED_G2, SEED_G
 include!("data/der_vectors.rs");
 
 /// Extra inputs, one hex string per line, from the file named by `DER_EXTRA` (for ad-hoc
-/// generators); does nothing when unset.
+/// generators, e.g. `tools/gen-der-sessions.py`, mostly canonical DER for the fast path);
+/// does nothing when unset.
 #[test]
 fn extra_inputs_match_libssl() {
     let Some(path) = std::env::var_os("DER_EXTRA") else {
@@ -487,7 +530,7 @@ fn bench_against_libssl() {
     let our_d2i = time("ours decode+apply+drop (S1)", 200_000, &mut || {
         let d = der::decode(black_box(&s1)).unwrap();
         let mut s = der::SessionData::new(0);
-        der::apply(d, &mut s, 0);
+        der::apply(&d, &mut s, 0);
         black_box(&s);
     });
     // i2d of the same session.
@@ -501,7 +544,7 @@ fn bench_against_libssl() {
     unsafe { (lib.free)(ls) };
     let d = der::decode(&s1).unwrap();
     let mut s = der::SessionData::new(0);
-    der::apply(d, &mut s, 0);
+    der::apply(&d, &mut s, 0);
     let our_i2d = time("ours encoded_len + write (S1)", 1_000_000, &mut || {
         let e = der::Encoder::new(black_box(&s)).unwrap();
         e.write(&mut buf[..e.len()]);

@@ -158,39 +158,39 @@ pub extern "C" fn d2i_ours(
         // an empty input (refused as OpenSSL refuses it).
         let input =
             unsafe { std::slice::from_raw_parts(*pp, usize::try_from(length).unwrap_or(0)) };
-        let decoded = match der::decode(input) {
-            Ok(d) => d,
-            Err(e) => {
-                e.raise();
-                return null;
-            }
-        };
+        let mut decoded = der::Decoded::default();
+        if let Err(e) = der::decode_into(input, &mut decoded) {
+            e.raise();
+            return null;
+        }
         let consumed = decoded.consumed;
         // SAFETY: time(NULL) only reads the clock.
         let now = unsafe { libc::time(std::ptr::null_mut()) } as i64;
-        let s = match object::live(reuse as usize) {
+        // (A NULL `reuse` is never live: skip the lookup, which walks the chunks for it.)
+        let target = if reuse.is_null() {
+            None
+        } else {
+            object::live(reuse as usize)
+        };
+        let s = match target {
             Some(s) => {
-                der::apply(decoded, &mut s.data().write(), now);
+                der::apply(&decoded, &mut s.data().write(), now);
                 s
             }
-            None => {
-                let made = Session::create(|| {
-                    let mut d = SessionData::new(now);
-                    der::apply(decoded, &mut d, now);
-                    d
-                });
-                match made {
-                    Some(s) => s,
-                    None => {
-                        crypto::raise(
-                            crypto::ERR_LIB_SSL,
-                            crypto::ERR_R_MALLOC_FAILURE,
-                            c"d2i_SSL_SESSION",
-                        );
-                        return null;
-                    }
+            None => match Session::create_then(
+                || SessionData::new(now),
+                |d| der::install_into(&decoded, now, d),
+            ) {
+                Some(s) => s,
+                None => {
+                    crypto::raise(
+                        crypto::ERR_LIB_SSL,
+                        crypto::ERR_R_MALLOC_FAILURE,
+                        c"d2i_SSL_SESSION",
+                    );
+                    return null;
                 }
-            }
+            },
         };
         // SAFETY: as above.
         unsafe {
