@@ -318,12 +318,17 @@ pub fn set(slots: &mut Slots, idx: c_int, val: *mut c_void) -> c_int {
 ///
 /// # Safety
 /// `ad` and `slots` are the new session's, not yet shared; `obj` its C pointer.
-#[inline]
+#[inline(always)]
 pub unsafe fn on_new(obj: *mut crate::SSL_SESSION, ad: *mut CRYPTO_EX_DATA, slots: *mut Slots) {
-    // The common case: mirroring, and no index registered.
-    if CURRENT.load(Ordering::Relaxed).is_null() && MODE.load(Ordering::Relaxed) == MIRROR {
-        return;
+    // The common case, checked inline: mirroring, and no index registered.
+    if !(CURRENT.load(Ordering::Relaxed).is_null() && MODE.load(Ordering::Relaxed) == MIRROR) {
+        new_callbacks(obj, ad, slots);
     }
+}
+
+#[cold]
+#[inline(never)]
+unsafe fn new_callbacks(obj: *mut crate::SSL_SESSION, ad: *mut CRYPTO_EX_DATA, slots: *mut Slots) {
     if mode() == LIBCRYPTO {
         crypto::CRYPTO_new_ex_data(EX_INDEX_SSL_SESSION, obj.cast(), ad);
         return;
@@ -401,7 +406,20 @@ pub unsafe fn on_dup(
 ///
 /// # Safety
 /// The session is dying and used by nobody else.
+#[inline(always)]
 pub unsafe fn on_free(obj: *mut crate::SSL_SESSION, ad: *mut CRYPTO_EX_DATA, slots: *mut Slots) {
+    // The common case, checked inline: mirroring, no index registered, no value set.
+    if !(CURRENT.load(Ordering::Relaxed).is_null()
+        && !(*slots).exists
+        && MODE.load(Ordering::Relaxed) == MIRROR)
+    {
+        free_callbacks(obj, ad, slots);
+    }
+}
+
+#[cold]
+#[inline(never)]
+unsafe fn free_callbacks(obj: *mut crate::SSL_SESSION, ad: *mut CRYPTO_EX_DATA, slots: *mut Slots) {
     if mode() == LIBCRYPTO {
         crypto::CRYPTO_free_ex_data(EX_INDEX_SSL_SESSION, obj.cast(), ad);
         return;
