@@ -1,6 +1,8 @@
-//! The exported `d2i_SSL_SESSION` / `i2d_SSL_SESSION` (called as Rust functions). The first
-//! byte picks how `a` is passed: NULL, pointing at NULL, or pointing at an existing session
-//! (one of the real/golden vectors) to be reused in place. The rest is the input.
+//! The exported `d2i_SSL_SESSION` / `i2d_SSL_SESSION` (called as Rust functions). The whole
+//! fuzz input is the d2i input (so plain session seeds work); its length picks how `a` is
+//! passed: NULL, pointing at NULL, or pointing at an existing session (one of the
+//! real/golden vectors) to be reused in place. Trailing bytes change the length, not the
+//! session, so the fuzzer reaches every mode from any seed.
 //! Checks: the verdict and the first queued error are `der::decode`'s; on success `*pp`
 //! advances by `consumed`, the session returned is `*a` (the reused one when given), and its
 //! i2d is `der::reencode(input, its time)`; on failure NULL, `*pp` and `*a` unchanged, and a
@@ -55,13 +57,11 @@ fn session(der: &[u8]) -> *mut SSL_SESSION {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&mode, input)) = data.split_first() else {
-        return;
-    };
+    let input = data;
     // 0: a NULL; 1: *a NULL; 2: *a an existing session.
-    let how = mode % 3;
+    let how = input.len() % 3;
     let base = if how == 2 {
-        session(&unhex(BASES[(mode / 3) as usize % BASES.len()]))
+        session(&unhex(BASES[(input.len() / 3) % BASES.len()]))
     } else {
         null_mut()
     };
