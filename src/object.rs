@@ -70,7 +70,8 @@ static CHUNKS: [AtomicUsize; MAX_CHUNKS] = [const { AtomicUsize::new(0) }; MAX_C
 static GLOBAL: Mutex<Global> = Mutex::new(Global::new());
 
 thread_local! {
-    static LOCAL: RefCell<LocalPool> = RefCell::new(LocalPool(Local::default()));
+    // Const-initialised: no lazy-initialisation check on the hot path.
+    static LOCAL: RefCell<LocalPool> = const { RefCell::new(LocalPool(Local::new())) };
 }
 
 /// A thread's batches; at thread exit they go back to the global pool.

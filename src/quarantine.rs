@@ -69,6 +69,10 @@ pub struct Local {
 }
 
 impl Local {
+    pub const fn new() -> Self {
+        Local { ready: Vec::new(), freed: Vec::new() }
+    }
+
     /// A slot for a new session; `refill` is called when the ready batch is empty.
     pub fn take(&mut self, refill: impl FnOnce(&mut Vec<usize>)) -> Option<usize> {
         if self.ready.is_empty() {
