@@ -24,7 +24,7 @@ fuzz_target!(|data: &[u8]| {
     let consumed = d.consumed;
     assert!(consumed > 0 && consumed <= data.len());
     let mut s = SessionData::new(NOW);
-    der::apply(d, &mut s, NOW);
+    der::apply(&d, &mut s, NOW);
     let mut first = Vec::new();
     let n = der::encode(&s, &mut first).expect("a decoded session encodes");
     assert_eq!(n, first.len());
