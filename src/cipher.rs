@@ -87,7 +87,6 @@ pub fn description_buf(buf_is_null: bool, size: i32) -> DescriptionBuf {
 include!("cipher_table.rs");
 
 /// The entry for a 2-byte wire code, as libssl's `ssl3_get_cipher_by_id` finds it.
-#[allow(dead_code)] // for d2i (the codec), which is not merged yet
 pub fn find(code: u16) -> Option<&'static Cipher> {
     CIPHERS
         .binary_search_by_key(&code, |c| c.protocol_id())

@@ -110,8 +110,6 @@ extern "C" {
     pub fn ERR_pop_to_mark() -> c_int;
 
     pub fn CRYPTO_malloc(num: size_t, file: *const c_char, line: c_int) -> *mut c_void;
-    #[allow(dead_code)] // used by APIs not merged yet (codec, text); drop when they land
-    pub fn CRYPTO_free(ptr: *mut c_void, file: *const c_char, line: c_int);
 
     pub fn ERR_new();
     pub fn ERR_set_debug(file: *const c_char, line: c_int, func: *const c_char);
@@ -121,7 +119,6 @@ extern "C" {
     /// Returns `const EVP_MD *`.
     pub fn EVP_get_digestbyname(name: *const c_char) -> *const c_void;
 
-    #[allow(dead_code)] // used by APIs not merged yet (codec, text); drop when they land
     pub fn BIO_puts(b: *mut c_void, s: *const c_char) -> c_int;
     pub fn BIO_write(b: *mut c_void, data: *const c_void, len: c_int) -> c_int;
     pub fn BIO_new_fp(stream: *mut libc::FILE, close_flag: c_int) -> *mut c_void;

@@ -124,7 +124,6 @@ pub unsafe fn put<T>(out: *mut T, value: T) {
 /// # Safety
 /// Non-NULL `p` is valid for `len` bytes.
 #[inline]
-#[allow(dead_code)] // used by APIs not merged yet (codec, text); drop when they land
 pub unsafe fn slice<'a>(p: *const u8, len: usize) -> Option<&'a [u8]> {
     if len == 0 {
         Some(&[])

@@ -12,7 +12,6 @@ pub mod api;
 /// cbindgen:ignore
 mod boundary;
 /// cbindgen:ignore
-#[allow(dead_code)] // parts are used by APIs not merged yet (codec, text)
 mod bytes;
 /// cbindgen:ignore
 mod caller;
@@ -37,12 +36,10 @@ mod next;
 /// cbindgen:ignore
 mod object;
 /// cbindgen:ignore
-#[allow(dead_code)] // parts are used by APIs not merged yet (codec, text)
 mod peer;
 /// cbindgen:ignore
 mod quarantine;
 /// cbindgen:ignore
-#[allow(dead_code)] // parts are used by APIs not merged yet (codec, text)
 mod session;
 /// cbindgen:ignore
 mod text;

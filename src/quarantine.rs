@@ -70,7 +70,10 @@ pub struct Local {
 
 impl Local {
     pub const fn new() -> Self {
-        Local { ready: Vec::new(), freed: Vec::new() }
+        Local {
+            ready: Vec::new(),
+            freed: Vec::new(),
+        }
     }
 
     /// A slot for a new session; `refill` is called when the ready batch is empty.
