@@ -3,9 +3,9 @@
 
 use crate::der::{self, Encoder};
 use crate::ffi::{guard, with_session};
-use crate::object::{self, Lookup, Session};
+use crate::object::Session;
 use crate::session::SessionData;
-use crate::{caller, crypto, forward, misuse, next_fn, SSL_SESSION};
+use crate::{caller, crypto, forward, next_fn, SSL_SESSION};
 use libc::{c_int, c_long, c_uchar};
 
 /// `ERR_LIB_ASN1`.
@@ -129,76 +129,70 @@ pub extern "C" fn d2i_ours(
     pp: *mut *const c_uchar,
     length: c_long,
 ) -> *mut SSL_SESSION {
-    type F = D2i;
     let null = std::ptr::null_mut();
     // SAFETY: a and pp are NULL or valid, by the API's contract.
     if pp.is_null() || unsafe { (*pp).is_null() } {
         return null;
     }
     let reuse = if a.is_null() { null } else { unsafe { *a } };
-    if !reuse.is_null() && object::live(reuse as usize).is_none() {
-        // A session to reuse that is not a live one of ours: libssl's goes to libssl.
-        return match object::lookup(reuse as usize) {
-            Lookup::Freed => {
-                misuse::report("d2i_SSL_SESSION", reuse as usize, misuse::Misuse::Freed);
-                null
-            }
-            _ => forward!(d2i_SSL_SESSION(a, pp, length) as F)().unwrap_or_else(|| {
-                misuse::report(
-                    "d2i_SSL_SESSION",
-                    reuse as usize,
-                    misuse::Misuse::NotASession,
-                );
-                null
-            }),
-        };
+    if reuse.is_null() {
+        return guard("d2i_SSL_SESSION", 0, null, || decode(None, a, pp, length));
     }
-    guard("d2i_SSL_SESSION", reuse as usize, null, || {
-        // SAFETY: *pp holds `length` bytes, by the API's contract; a negative length is
-        // an empty input (refused as OpenSSL refuses it).
-        let input =
-            unsafe { std::slice::from_raw_parts(*pp, usize::try_from(length).unwrap_or(0)) };
-        let mut decoded = der::Decoded::default();
-        if let Err(e) = der::decode_into(input, &mut decoded) {
-            e.raise();
-            return null;
+    // A session to reuse: ours if live, libssl's goes to libssl, a freed one is misuse.
+    with_session(
+        "d2i_SSL_SESSION",
+        reuse,
+        null,
+        forward!(d2i_SSL_SESSION(a, pp, length) as D2i),
+        |s| decode(Some(s), a, pp, length),
+    )
+}
+
+/// The decoding itself, into `target` (reused) or a new session.
+fn decode(
+    target: Option<&'static Session>,
+    a: *mut *mut SSL_SESSION,
+    pp: *mut *const c_uchar,
+    length: c_long,
+) -> *mut SSL_SESSION {
+    let null = std::ptr::null_mut();
+    // SAFETY: *pp holds `length` bytes, by the API's contract; a negative length is
+    // an empty input (refused as OpenSSL refuses it).
+    let input = unsafe { std::slice::from_raw_parts(*pp, usize::try_from(length).unwrap_or(0)) };
+    let mut decoded = der::Decoded::default();
+    if let Err(e) = der::decode_into(input, &mut decoded) {
+        e.raise();
+        return null;
+    }
+    let consumed = decoded.consumed;
+    // SAFETY: time(NULL) only reads the clock.
+    let now = unsafe { libc::time(std::ptr::null_mut()) } as i64;
+    let s = match target {
+        Some(s) => {
+            der::apply(&decoded, &mut s.data().write(), now);
+            s
         }
-        let consumed = decoded.consumed;
-        // SAFETY: time(NULL) only reads the clock.
-        let now = unsafe { libc::time(std::ptr::null_mut()) } as i64;
-        // (A NULL `reuse` is never live: skip the lookup, which walks the chunks for it.)
-        let target = if reuse.is_null() {
-            None
-        } else {
-            object::live(reuse as usize)
-        };
-        let s = match target {
-            Some(s) => {
-                der::apply(&decoded, &mut s.data().write(), now);
-                s
+        None => match Session::create_then(
+            || SessionData::new(now),
+            |d| der::install_into(&decoded, now, d),
+        ) {
+            Some(s) => s,
+            None => {
+                crypto::raise(
+                    crypto::ERR_LIB_SSL,
+                    crypto::ERR_R_MALLOC_FAILURE,
+                    c"d2i_SSL_SESSION",
+                );
+                return null;
             }
-            None => match Session::create_then(
-                || SessionData::new(now),
-                |d| der::install_into(&decoded, now, d),
-            ) {
-                Some(s) => s,
-                None => {
-                    crypto::raise(
-                        crypto::ERR_LIB_SSL,
-                        crypto::ERR_R_MALLOC_FAILURE,
-                        c"d2i_SSL_SESSION",
-                    );
-                    return null;
-                }
-            },
-        };
-        // SAFETY: as above.
-        unsafe {
-            *pp = (*pp).add(consumed);
-            if !a.is_null() {
-                *a = s.as_c();
-            }
+        },
+    };
+    // SAFETY: as above.
+    unsafe {
+        *pp = (*pp).add(consumed);
+        if !a.is_null() {
+            *a = s.as_c();
         }
-        s.as_c()
-    })
+    }
+    s.as_c()
 }
