@@ -103,31 +103,14 @@ fn hold_index() -> Option<c_int> {
         // Decide first how our own sessions run ex_data, while class 2 is as the
         // application left it (our index is none of theirs: see exdata.rs).
         exdata::own_slots();
-        let reg = next_fn!(
-            CRYPTO_get_ex_new_index,
-            unsafe extern "C" fn(
-                c_int,
-                c_long,
-                *mut c_void,
-                Option<crypto::CRYPTO_EX_new>,
-                Option<crypto::CRYPTO_EX_dup>,
-                Option<crypto::CRYPTO_EX_free>,
-            ) -> c_int
-        );
-        match reg {
-            // SAFETY: registering our own callbacks with libcrypto.
-            Some(f) => unsafe {
-                f(
-                    crypto::EX_INDEX_SSL_SESSION,
-                    0,
-                    null_mut(),
-                    None,
-                    Some(hold_dup),
-                    Some(hold_free),
-                )
-            },
-            None => -1,
-        }
+        exdata::libcrypto_new_index(
+            crypto::EX_INDEX_SSL_SESSION,
+            0,
+            null_mut(),
+            None,
+            Some(hold_dup),
+            Some(hold_free),
+        )
     });
     (idx >= 0).then_some(idx)
 }
@@ -364,31 +347,16 @@ struct Indexes {
 fn indexes() -> Option<&'static Indexes> {
     static IDX: OnceLock<Option<Indexes>> = OnceLock::new();
     IDX.get_or_init(|| {
-        let reg = next_fn!(
-            CRYPTO_get_ex_new_index,
-            unsafe extern "C" fn(
-                c_int,
-                c_long,
-                *mut c_void,
-                Option<crypto::CRYPTO_EX_new>,
-                Option<crypto::CRYPTO_EX_dup>,
-                Option<crypto::CRYPTO_EX_free>,
-            ) -> c_int
-        )?;
-        // SAFETY: registering our own callbacks with libcrypto.
-        let (ctx, ssl) = unsafe {
-            (
-                reg(EX_INDEX_SSL_CTX, 0, null_mut(), None, None, Some(side_free)),
-                reg(
-                    EX_INDEX_SSL,
-                    0,
-                    null_mut(),
-                    Some(ssl_side_new),
-                    Some(ssl_side_dup),
-                    Some(side_free),
-                ),
-            )
-        };
+        let reg = exdata::libcrypto_new_index;
+        let ctx = reg(EX_INDEX_SSL_CTX, 0, null_mut(), None, None, Some(side_free));
+        let ssl = reg(
+            EX_INDEX_SSL,
+            0,
+            null_mut(),
+            Some(ssl_side_new),
+            Some(ssl_side_dup),
+            Some(side_free),
+        );
         (ctx >= 0 && ssl >= 0).then_some(Indexes { ssl, ctx })
     })
     .as_ref()

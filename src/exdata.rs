@@ -189,6 +189,30 @@ fn registry() -> Option<&'static Registry> {
     unsafe { CURRENT.load(Ordering::Acquire).as_ref() }
 }
 
+/// libcrypto's own `CRYPTO_get_ex_new_index` (ours forwards to it): -1 without libcrypto.
+pub fn libcrypto_new_index(
+    class_index: c_int,
+    argl: c_long,
+    argp: *mut c_void,
+    new: Option<CRYPTO_EX_new>,
+    dup: Option<CRYPTO_EX_dup>,
+    free: Option<CRYPTO_EX_free>,
+) -> c_int {
+    type F = unsafe extern "C" fn(
+        c_int,
+        c_long,
+        *mut c_void,
+        Option<CRYPTO_EX_new>,
+        Option<CRYPTO_EX_dup>,
+        Option<CRYPTO_EX_free>,
+    ) -> c_int;
+    match next_fn!(CRYPTO_get_ex_new_index, F) {
+        // SAFETY: libcrypto's registration, arguments unchanged.
+        Some(f) => unsafe { f(class_index, argl, argp, new, dup, free) },
+        None => -1,
+    }
+}
+
 /// libcrypto's own `CRYPTO_set_ex_data` (ours only serves session blocks).
 ///
 /// # Safety

@@ -21,19 +21,7 @@ pub extern "C" fn CRYPTO_get_ex_new_index(
     free_func: Option<CRYPTO_EX_free>,
 ) -> c_int {
     exdata::before_registration(class_index);
-    type F = unsafe extern "C" fn(
-        c_int,
-        c_long,
-        *mut c_void,
-        Option<CRYPTO_EX_new>,
-        Option<CRYPTO_EX_dup>,
-        Option<CRYPTO_EX_free>,
-    ) -> c_int;
-    let idx = match next_fn!(CRYPTO_get_ex_new_index, F) {
-        // SAFETY: forwarded unchanged to libcrypto's definition.
-        Some(f) => unsafe { f(class_index, argl, argp, new_func, dup_func, free_func) },
-        None => -1,
-    };
+    let idx = exdata::libcrypto_new_index(class_index, argl, argp, new_func, dup_func, free_func);
     exdata::registered(class_index, idx, argl, argp, new_func, dup_func, free_func);
     idx
 }
