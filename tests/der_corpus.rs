@@ -7,7 +7,7 @@
 //! clock; we feed libssl's `SSL_SESSION_get_time` to our decoder as "now" so that both
 //! encodings carry the same value.
 //!
-//! Inputs: the 668 files of `../shared/corpus/` (relative to the crate), then deterministic
+//! Inputs: the 668 files of `tests/corpus/` (relative to the crate), then deterministic
 //! mutations of real sessions (`DER_FUZZ_ITERS`, default 10000).
 //!
 //! Every input is also decoded by the template decoder alone (`der::decode_faithful`), which
@@ -313,7 +313,7 @@ fn hex(b: &[u8]) -> String {
 }
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
 }
 
 fn corpus_files() -> Vec<PathBuf> {

@@ -1,5 +1,5 @@
 //! examples/inspect.c, linked against our library (no libssl in the process) and against the
-//! system libssl, over every file of `../shared/corpus/` and the bundled examples/sessions/:
+//! system libssl, over every file of `tests/corpus/` and the bundled examples/sessions/:
 //! the two reports must be identical. The report covers the read verdict and errors, the
 //! bytes d2i consumed, i2d, PEM_write, print, print_keylog, every getter, dup and a second
 //! decode (see the program's header).
@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 const INSPECT: &str = env!("CTEST_OBJ_inspect");
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
 }
 
 /// The corpus files, relative to `corpus_dir()`, sorted.
