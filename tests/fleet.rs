@@ -561,6 +561,8 @@ struct FleetRun {
     a_to_b: Vec<(Handshake, Handshake)>,
     b_to_a: Vec<(Handshake, Handshake)>,
     stats: Vec<(String, u64)>,
+    /// Per instance (a, b): what its error log said, see `log_messages`.
+    logs: [Vec<String>; 2],
 }
 
 impl FleetRun {
@@ -623,11 +625,14 @@ fn check_instance(h: &Httpd) {
                     && l.contains(&format!("symbol `{sym}'"))
             })
         };
-        // mod_ssl's session cache code (ssl_scache.c) and its callback registration.
+        // mod_ssl's session cache code (ssl_scache.c), its callback registration, and the
+        // cipher accessors behind its AH02041 log line.
         for sym in [
             "i2d_SSL_SESSION",
             "d2i_SSL_SESSION",
             "SSL_CTX_sess_set_get_cb",
+            "SSL_CIPHER_get_name",
+            "SSL_CIPHER_get_bits",
         ] {
             assert!(
                 bound("mod_ssl.so", sym),
@@ -658,6 +663,28 @@ fn check_logs(what: &str, root: &Path) {
     for bad in ["ssl-session:", "ERROR: ld.so", "exit signal", "AH00052"] {
         assert!(!logs.contains(bad), "{what}: {bad:?} in the logs:\n{logs}");
     }
+}
+
+/// An error log as "[module:level] AHnnnnn" per line, sorted (times, pids, ports and
+/// client addresses differ between runs). The negotiated protocol, cipher and key bits
+/// (AH02041, from mod_ssl's calls to `SSL_CIPHER_get_name` / `SSL_CIPHER_get_bits`) are
+/// kept whole.
+fn log_messages(log: &str) -> Vec<String> {
+    let mut msgs: Vec<String> = log
+        .lines()
+        .filter_map(|l| {
+            let level = l.split("] [").nth(1)?;
+            let at = l.find(" AH")? + 1;
+            let code = l.get(at..at + 7)?;
+            Some(if code == "AH02041" {
+                format!("[{level}] {}", &l[at..])
+            } else {
+                format!("[{level}] {code}")
+            })
+        })
+        .collect();
+    msgs.sort();
+    msgs
 }
 
 /// Start memcached and the two instances (B preloaded or not, B's ServerName
@@ -691,6 +718,7 @@ fn run_fleet(tools: &Tools, tag: &str, preload_b: bool, server_name_b: &str) -> 
         a_to_b: Vec::new(),
         b_to_a: Vec::new(),
         stats: Vec::new(),
+        logs: Default::default(),
     };
     for (from, to, pairs) in [(&a, &b, &mut run.a_to_b), (&b, &a, &mut run.b_to_a)] {
         for i in 0..ROUNDS {
@@ -718,8 +746,9 @@ fn run_fleet(tools: &Tools, tag: &str, preload_b: bool, server_name_b: &str) -> 
     check_instance(&b);
     let handshakes = t0.elapsed() - started;
     drop((a, b)); // stop both, then read what they logged on the way down
-    for name in ["a", "b"] {
+    for (i, name) in ["a", "b"].iter().enumerate() {
         check_logs(&format!("{tag} fleet, {name}"), &dir.path(name));
+        run.logs[i] = log_messages(&read(&dir.path(name).join("error.log")));
     }
     drop(mc);
     eprintln!(
@@ -767,6 +796,14 @@ fn assert_full_resumption(run: &FleetRun, what: &str) {
             );
         }
     }
+    // mod_ssl logs each connection's protocol and cipher.
+    for (i, name) in ["a", "b"].iter().enumerate() {
+        let n = run.logs[i]
+            .iter()
+            .filter(|m| m.contains("AH02041: Protocol: TLSv1.2, Cipher: "))
+            .count();
+        assert_eq!(n, 2 * ROUNDS, "{what}, {name}: {:#?}", run.logs[i]);
+    }
     // One store per new session, one hit per resumption, no miss: the cache carried them.
     let n = 2 * ROUNDS as u64;
     let want: Vec<(String, u64)> = [("cmd_set", n), ("get_hits", n), ("get_misses", 0)]
@@ -794,6 +831,12 @@ fn preloaded_instance_shares_its_session_cache_with_a_plain_one() {
         "the preloaded fleet's outcomes differ from the plain fleet's"
     );
     assert_eq!(mixed.stats, plain.stats, "memcached counters differ");
+    for (i, name) in ["a", "b"].iter().enumerate() {
+        assert_eq!(
+            mixed.logs[i], plain.logs[i],
+            "instance {name}: the error log's messages differ from the plain fleet's"
+        );
+    }
 }
 
 /// The control that shows the test sees a failed resumption: B with another ServerName has
