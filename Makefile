@@ -5,6 +5,8 @@
 #   make demo       build, then compile and run the examples (demo.c, inspect.c,
 #                   psk_session.c) against the library
 #   make check      the whole test suite (cargo test --release: Rust, C programs, valgrind)
+#   make fleet      only tests/fleet.rs, with its report: two Apache httpd (mod_ssl), one
+#                   preloaded, sharing a memcached session cache (needs apache2, memcached)
 #   make bench      build, then run bench/bench.c: libssl and ours side by side
 #   make install    copy the built library, header and pkg-config file (builds nothing:
 #                   run make first); PREFIX=/usr/local, DESTDIR for staging
@@ -37,7 +39,7 @@ LDCONFIG ?= ldconfig
 
 DEMO_CFLAGS ?= -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra
 
-.PHONY: all build header demo check bench install uninstall clean
+.PHONY: all build header demo check fleet bench install uninstall clean
 
 all: build
 	$(CARGO) test --release --test header
@@ -85,6 +87,9 @@ demo: build
 
 check:
 	$(CARGO) test --release
+
+fleet:
+	$(CARGO) test --release --test fleet -- --nocapture
 
 bench: build
 	$(CC) -O2 -o $(RELEASE)/bench bench/bench.c -ldl -pthread
