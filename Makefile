@@ -102,7 +102,7 @@ demo: build
 	@echo " OpenSSL's: psk_session sets neither. Start Time is when the file was made.)"
 	@echo
 	@echo '$(SHOWN)/inspect FILE... reports everything (i2d, PEM, print, key log, getters, dup);'
-	@echo 'inspect -outform PEM|DER|NSS FILE writes the session as openssl sess_id -outform does.'
+	@echo '$(SHOWN)/inspect -outform PEM|DER|NSS FILE writes it as openssl sess_id -outform does.'
 
 check:
 	$(CARGO) test --release
