@@ -8,8 +8,9 @@
 #   make fleet      only tests/fleet.rs, with its report: two Apache httpd (mod_ssl), one
 #                   preloaded, sharing a memcached session cache (needs apache2, memcached)
 #   make bench      build, then run bench/bench.c: libssl and ours side by side
-#   make install    copy the built library, header and pkg-config file (builds nothing:
-#                   run make first); PREFIX=/usr/local, DESTDIR for staging
+#   make install    copy the built library, header and pkg-config files (builds nothing:
+#                   run make first); PREFIX=/usr/local, DESTDIR for staging. Runs ldconfig
+#                   only as root, without DESTDIR, into one of the loader's directories
 #   make uninstall  remove what make install copied (same PREFIX and DESTDIR)
 #   make clean      cargo clean
 #
@@ -24,7 +25,8 @@ BUILD_DIR ?= $(RELEASE)
 
 VERSION := $(shell sed -n 's/^version *= *"\(.*\)"/\1/p' Cargo.toml | head -n 1)
 MAJOR := $(firstword $(subst ., ,$(VERSION)))
-# The SONAME build.rs sets, and the file name make install gives the library.
+# The SONAME build.rs sets (with a link of that name beside the library it builds), and the
+# file name make install gives the library.
 SONAME := libssl_session.so.$(MAJOR)
 REALNAME := libssl_session.so.$(VERSION)
 
@@ -33,9 +35,24 @@ LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
 DESTDIR ?=
+# Holds only a link to $(LIBDIR)/libssl_session.a: `pkg-config --static` puts it first in
+# the search path, so that -lssl_session finds the archive there (see ssl-session.pc.in).
+STATICDIR = $(LIBDIR)/ssl-session
 INSTALL ?= install
-# Run after a real install or uninstall (no DESTDIR) as root, to update the loader cache.
+# Updates the loader's cache after an install or uninstall without DESTDIR, as root, into
+# one of the directories the cache covers (ld.so.conf's and the built-in ones, as ldconfig
+# -v lists them). A private PREFIX is not one: its programs find the library by rpath.
 LDCONFIG ?= ldconfig
+LOADER_DIRS ?= $(shell ldconfig -vNX 2>/dev/null | sed -n 's|^\(/[^:]*\):.*|\1|p')
+define ldconfig_if_system
+	@lib=$$(realpath -m '$(LIBDIR)'); system=; \
+	for d in $(LOADER_DIRS); do [ "$$(realpath -m "$$d")" != "$$lib" ] || system=1; done; \
+	if [ -n '$(DESTDIR)' ]; then :; \
+	elif [ -z "$$system" ]; then \
+		echo "ldconfig not run: $(LIBDIR) is not one of the loader's directories"; \
+	elif [ "$$(id -u)" != 0 ]; then echo "ldconfig not run: not root"; \
+	else echo $(LDCONFIG); $(LDCONFIG); fi
+endef
 
 DEMO_CFLAGS ?= -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra
 
@@ -44,11 +61,10 @@ DEMO_CFLAGS ?= -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra
 all: build
 	$(CARGO) test --release --test header
 
-# The link named by the SONAME lets programs linked here with -lssl_session run
-# (with -Wl,-rpath to this directory), as ldconfig's link does once installed.
+# build.rs leaves the link $(SONAME) -> libssl_session.so beside the library, so programs
+# linked here with -lssl_session run (with -Wl,-rpath to this directory).
 build:
 	$(CARGO) build --release
-	ln -sf libssl_session.so $(RELEASE)/$(SONAME)
 
 header:
 	SSL_SESSION_WRITE_HEADER=1 $(CARGO) test --release --test header committed_header_is_current
@@ -58,6 +74,8 @@ header:
 # run on the sessions in examples/sessions/.
 DEMO_LINK = -L$(RELEASE) -Wl,-rpath,$(abspath $(RELEASE)) -lssl_session
 DEMO_PSK = 00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
+# The demo's programs as the commands it prints name them: relative to here when they are.
+SHOWN := $(patsubst $(CURDIR)/%,%,$(RELEASE))
 
 demo: build
 	$(CC) $(DEMO_CFLAGS) -Iinclude -o $(RELEASE)/demo examples/demo.c $(DEMO_LINK)
@@ -67,23 +85,26 @@ demo: build
 	$(RELEASE)/demo
 	@echo
 	@echo '==> inspect -text: what openssl sess_id -text prints (a TLS 1.2 session from s_client)'
-	@echo '$$ inspect -text examples/sessions/s2_tls12_noticket.pem'
+	@echo '$$ $(SHOWN)/inspect -text examples/sessions/s2_tls12_noticket.pem'
 	@$(RELEASE)/inspect -text examples/sessions/s2_tls12_noticket.pem
 	@echo
 	@echo '==> inspect -getters: a TLS 1.3 session from s_client, through the getters'
-	@echo '$$ inspect -getters examples/sessions/s3_tls13.pem'
+	@echo '$$ $(SHOWN)/inspect -getters examples/sessions/s3_tls13.pem'
 	@$(RELEASE)/inspect -getters examples/sessions/s3_tls13.pem
 	@echo
 	@echo '==> psk_session: a TLS 1.3 PSK session file, for openssl s_client -psk_session'
-	@echo '$$ psk_session -early_data 16384 $(DEMO_PSK) TLS_AES_128_GCM_SHA256 demo-client'
+	@echo '$$ $(SHOWN)/psk_session -early_data 16384 $(DEMO_PSK) TLS_AES_128_GCM_SHA256 \'
+	@echo '    demo-client > $(SHOWN)/demo-psk.pem'
 	@$(RELEASE)/psk_session -early_data 16384 $(DEMO_PSK) TLS_AES_128_GCM_SHA256 demo-client \
 		> $(RELEASE)/demo-psk.pem
 	@cat $(RELEASE)/demo-psk.pem
-	@echo '$$ inspect -text demo-psk.pem'
+	@echo '$$ $(SHOWN)/inspect -text $(SHOWN)/demo-psk.pem'
 	@$(RELEASE)/inspect -text $(RELEASE)/demo-psk.pem
+	@echo "(Timeout: 304 and Verify return code: 1 are SSL_SESSION_new's defaults, the same as"
+	@echo " OpenSSL's: psk_session sets neither. Start Time is when the file was made.)"
 	@echo
-	@echo 'inspect FILE... reports everything (i2d, PEM, print, key log, getters, dup);'
-	@echo 'inspect -outform PEM|DER|NSS FILE writes the session as openssl sess_id -outform does.'
+	@echo '$(SHOWN)/inspect FILE... reports everything (i2d, PEM, print, key log, getters, dup);'
+	@echo '$(SHOWN)/inspect -outform PEM|DER|NSS FILE writes it as openssl sess_id -outform does.'
 
 check:
 	$(CARGO) test --release
@@ -104,24 +125,30 @@ $(BUILD_DIR)/libssl_session.so $(BUILD_DIR)/libssl_session.a:
 	@exit 1
 
 install: $(BUILD_DIR)/libssl_session.so $(BUILD_DIR)/libssl_session.a
-	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR)/ssl-session
+	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(STATICDIR) $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/ssl-session
 	$(INSTALL) -m 755 $(BUILD_DIR)/libssl_session.so $(DESTDIR)$(LIBDIR)/$(REALNAME)
 	ln -sfn $(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sfn $(SONAME) $(DESTDIR)$(LIBDIR)/libssl_session.so
 	$(INSTALL) -m 644 $(BUILD_DIR)/libssl_session.a $(DESTDIR)$(LIBDIR)/libssl_session.a
+	ln -sfn ../libssl_session.a $(DESTDIR)$(STATICDIR)/libssl_session.a
 	$(INSTALL) -m 644 include/ssl.h $(DESTDIR)$(INCLUDEDIR)/ssl-session/ssl.h
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
-		ssl-session.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/ssl-session.pc
-	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then echo $(LDCONFIG); $(LDCONFIG); fi
+	for pc in ssl-session ssl-session-libdir; do \
+		sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+			-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+			$$pc.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/$$pc.pc || exit 1; \
+	done
+	$(ldconfig_if_system)
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 		$(DESTDIR)$(LIBDIR)/libssl_session.so $(DESTDIR)$(LIBDIR)/libssl_session.a \
-		$(DESTDIR)$(INCLUDEDIR)/ssl-session/ssl.h $(DESTDIR)$(PKGCONFIGDIR)/ssl-session.pc
-	if [ -d $(DESTDIR)$(INCLUDEDIR)/ssl-session ]; then \
-		rmdir --ignore-fail-on-non-empty $(DESTDIR)$(INCLUDEDIR)/ssl-session; fi
-	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then echo $(LDCONFIG); $(LDCONFIG); fi
+		$(DESTDIR)$(STATICDIR)/libssl_session.a \
+		$(DESTDIR)$(INCLUDEDIR)/ssl-session/ssl.h $(DESTDIR)$(PKGCONFIGDIR)/ssl-session.pc \
+		$(DESTDIR)$(PKGCONFIGDIR)/ssl-session-libdir.pc
+	for d in $(DESTDIR)$(INCLUDEDIR)/ssl-session $(DESTDIR)$(STATICDIR); do \
+		if [ -d $$d ]; then rmdir --ignore-fail-on-non-empty $$d; fi; done
+	$(ldconfig_if_system)
 
 clean:
 	$(CARGO) clean

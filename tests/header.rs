@@ -29,11 +29,32 @@ fn committed_header_is_current() {
     );
 }
 
+/// A directory of its own for one compile (the tests run in parallel), removed when dropped,
+/// also when the compile's assertion fails.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new() -> TempDir {
+        static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("ssl-session-header-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn compile(compiler: &str, std: &str, src: &str, ext: &str) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let dir = std::env::temp_dir().join(format!("ssl-session-header-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let file = dir.join(format!("t{}.{ext}", src.len()));
+    let dir = TempDir::new();
+    let file = dir.0.join(format!("t.{ext}"));
     std::fs::write(&file, src).unwrap();
     let out = std::process::Command::new(compiler)
         .args([
