@@ -70,15 +70,26 @@ pub extern "C" fn SSL_CIPHER_get_protocol_id(c: *const SSL_CIPHER) -> u16 {
 /// Returns the cipher's effective strength in bits and, if `alg_bits` is not NULL,
 /// stores the key size of the algorithm in bits (the same number for every suite
 /// OpenSSL 3.0 has; 0 for NULL encryption and the SCSVs).
-/// If `c` is NULL, returns 0 and leaves `*alg_bits` untouched, as OpenSSL does.
+/// If `c` is NULL, returns 0 and leaves `*alg_bits` untouched, as OpenSSL does. A
+/// pointer that is no cipher (misuse report, warn mode) returns 0 and sets `*alg_bits` to 0.
 #[no_mangle]
 pub extern "C" fn SSL_CIPHER_get_bits(c: *const SSL_CIPHER, alg_bits: *mut c_int) -> c_int {
     with_cipher(
         "SSL_CIPHER_get_bits",
         c,
         0,
-        forward!(SSL_CIPHER_get_bits(c, alg_bits)
-            as unsafe extern "C" fn(*const SSL_CIPHER, *mut c_int) -> c_int),
+        || {
+            type F = unsafe extern "C" fn(*const SSL_CIPHER, *mut c_int) -> c_int;
+            let r = crate::next_fn!(SSL_CIPHER_get_bits, F)
+                // SAFETY: a libssl cipher goes to libssl, with the caller's out-pointer.
+                .map(|f| unsafe { f(c, alg_bits) });
+            if r.is_none() {
+                // Reported by the caller; the out-value is never left unset.
+                // SAFETY: the caller passes NULL or a valid int*.
+                unsafe { crate::ffi::put(alg_bits, 0) };
+            }
+            r
+        },
         |ci| {
             // SAFETY: the caller passes NULL or a valid int*.
             unsafe { crate::ffi::put(alg_bits, ci.alg_bits) };
