@@ -49,16 +49,16 @@ impl NextSym {
     #[inline(never)]
     fn slow(&self, v: u64) -> Option<usize> {
         let name = CStr::from_bytes_with_nul(self.name.as_bytes()).expect("NUL-terminated");
-        let mut seen = v;
+        // Found absent before: only a change of the loaded set can make it appear.
+        let mut fresh = v & ADDR_MASK == ABSENT;
         loop {
-            // An absent symbol may appear with an object loaded since: look again then.
-            let snap = if seen & ADDR_MASK == ABSENT {
+            let snap = if fresh {
                 crate::loaded::refresh()
             } else {
                 crate::loaded::current()
             };
             let g = snap.generation;
-            if seen == tag(g) | ABSENT {
+            if v == tag(g) | ABSENT {
                 return None;
             }
             let a = match snap.libssl.first() {
@@ -70,13 +70,18 @@ impl NextSym {
                 }
             };
             let a = a.filter(|&a| a as u64 & !ADDR_MASK == 0 && a as u64 > ABSENT);
-            let nv = tag(g) | a.map_or(ABSENT, |a| a as u64);
-            self.cell.store(nv, Ordering::Release);
+            if a.is_none() && !fresh {
+                // Absent from what we knew: a libssl may have been loaded since.
+                fresh = true;
+                continue;
+            }
+            self.cell
+                .store(tag(g) | a.map_or(ABSENT, |a| a as u64), Ordering::Release);
             // Still the same set of objects: the answer holds.
             if crate::loaded::generation() == g {
                 return a;
             }
-            seen = nv;
+            fresh = false;
         }
     }
 }
