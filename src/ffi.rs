@@ -96,6 +96,11 @@ pub fn with_cipher<R: Copy>(
     }
     match cipher::from_addr(ptr as usize) {
         Some(c) => guard(func, ptr as usize, null, || body(c)),
+        // Inside our table but not an entry: ours, wrong; never libssl's to read.
+        None if cipher::in_table(ptr as usize) => {
+            misuse::report(func, ptr as usize, Misuse::NotACipher);
+            null
+        }
         None => foreign().unwrap_or_else(|| {
             misuse::report(func, ptr as usize, Misuse::NotACipher);
             null

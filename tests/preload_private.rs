@@ -321,3 +321,51 @@ fn perl_net_ssleay_resumes_the_same_preloaded() {
         "{out}"
     );
 }
+
+const DLOPEN_RACE: &str = env!("CTEST_OBJ_dlopen_race");
+const DLOPEN_PLUGIN: &str = env!("CTEST_OBJ_dlopen_plugin");
+
+/// Two threads load new objects that make sessions, one from inside dlopen (constructor,
+/// loader lock held), the other outside it, where ssl-session reads the loaded objects
+/// again: no lock of ours may be held across the loader's functions, or this hangs
+/// (bounded by `timeout`).
+#[test]
+fn sessions_made_inside_and_outside_dlopen_at_once_do_not_deadlock() {
+    let dir = TempDir::new("dl-race");
+    let plugin = dir.path("plugin.so");
+    for (obj, out, extra) in [
+        (DLOPEN_PLUGIN, &plugin, &["-shared"][..]),
+        (DLOPEN_RACE, &dir.path("race"), &["-pthread", "-ldl"][..]),
+    ] {
+        let o = Command::new("cc")
+            .arg(obj)
+            .arg("-o")
+            .arg(out)
+            .args(extra)
+            .output()
+            .expect("run cc");
+        assert!(o.status.success(), "cc: {}", text(&o.stderr));
+    }
+    const ROUNDS: usize = 200;
+    for i in 0..ROUNDS {
+        for which in ["a", "b"] {
+            std::fs::copy(&plugin, dir.path(&format!("{which}{i}.so"))).unwrap();
+        }
+    }
+    let so = our_so();
+    let out = run(
+        &dir.path("race"),
+        &[&dir.0, Path::new(&ROUNDS.to_string())],
+        &[("LD_PRELOAD", so.to_str().unwrap())],
+    );
+    let err = text(&out.stderr);
+    assert!(
+        out.status.success() && !err.contains("ssl-session:") && !err.contains("ERROR: ld.so"),
+        "{:?} (124: timed out, a deadlock)\n{err}",
+        out.status.code()
+    );
+    assert_eq!(
+        text(&out.stdout),
+        format!("made {ROUNDS} sessions from fresh plugins in {ROUNDS} rounds\n")
+    );
+}

@@ -74,22 +74,18 @@ pub extern "C" fn SSL_CIPHER_get_protocol_id(c: *const SSL_CIPHER) -> u16 {
 /// pointer that is no cipher (misuse report, warn mode) returns 0 and sets `*alg_bits` to 0.
 #[no_mangle]
 pub extern "C" fn SSL_CIPHER_get_bits(c: *const SSL_CIPHER, alg_bits: *mut c_int) -> c_int {
+    if !c.is_null() {
+        // Every answer for a non-NULL cipher sets it (ours, libssl's); a misuse report in
+        // warn mode must not leave it unset either.
+        // SAFETY: the caller passes NULL or a valid int*.
+        unsafe { crate::ffi::put(alg_bits, 0) };
+    }
     with_cipher(
         "SSL_CIPHER_get_bits",
         c,
         0,
-        || {
-            type F = unsafe extern "C" fn(*const SSL_CIPHER, *mut c_int) -> c_int;
-            let r = crate::next_fn!(SSL_CIPHER_get_bits, F)
-                // SAFETY: a libssl cipher goes to libssl, with the caller's out-pointer.
-                .map(|f| unsafe { f(c, alg_bits) });
-            if r.is_none() {
-                // Reported by the caller; the out-value is never left unset.
-                // SAFETY: the caller passes NULL or a valid int*.
-                unsafe { crate::ffi::put(alg_bits, 0) };
-            }
-            r
-        },
+        forward!(SSL_CIPHER_get_bits(c, alg_bits)
+            as unsafe extern "C" fn(*const SSL_CIPHER, *mut c_int) -> c_int),
         |ci| {
             // SAFETY: the caller passes NULL or a valid int*.
             unsafe { crate::ffi::put(alg_bits, ci.alg_bits) };
