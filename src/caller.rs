@@ -1,19 +1,16 @@
-//! Who called a constructor: libssl itself, or anyone else (the application, libcrypto's
+//! Who called a constructor: a libssl, or anyone else (the application, libcrypto's
 //! PEM/ASN1 readers, ourselves).
 //!
 //! Under LD_PRELOAD, libssl's own calls to `SSL_SESSION_new` and `d2i_SSL_SESSION` go
 //! through its PLT/GOT and reach our definitions; libssl then writes its private struct
 //! into whatever it gets. So the exported constructors take their return address (see
-//! `entry.rs`) and, when it lies in libssl's executable segment, hand the call to libssl's
-//! own definition (design rule 2).
+//! `entry.rs`) and, when it lies in a libssl's executable segment, hand the call to that
+//! libssl's own definition (design rule 2; `loaded.rs` says how libssl is found).
 //!
-//! "libssl" is the object that holds the next definition of `SSL_SESSION_new` after ours
-//! (`dlsym(RTLD_NEXT)`): the library foreign sessions are forwarded to. Its text range,
-//! and the text ranges of every other object loaded, are read once with `dl_iterate_phdr`
-//! and cached. The hot path is two range checks (libssl's, then the last caller's object):
-//! a few nanoseconds, and the same when there is no libssl at all. A return address in no
-//! known object means objects were loaded since (a libssl opened later): the map is rebuilt
-//! once per change of the loaded set.
+//! The hot path is one range check against the last non-libssl caller's object (one
+//! word): about a nanosecond. Otherwise the snapshot of loaded objects answers, read again
+//! when the caller is in no object it knows and the loaded set changed (a libssl opened
+//! later). Any change of the loaded set clears the hint.
 //!
 //! A call from libcrypto is never libssl's: libcrypto calls our `d2i_SSL_SESSION` from
 //! `ASN1_d2i_bio` (the application's `d2i_SSL_SESSION_bio` macro) and from
