@@ -7,6 +7,7 @@
 
 mod common;
 use common::{our_so, text};
+use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -368,4 +369,58 @@ fn sessions_made_inside_and_outside_dlopen_at_once_do_not_deadlock() {
         text(&out.stdout),
         format!("made {ROUNDS} sessions from fresh plugins in {ROUNDS} rounds\n")
     );
+}
+
+const FAKE_LIBSSL: &str = env!("CTEST_OBJ_fake_libssl");
+const DLOPEN_FAKE: &str = env!("CTEST_OBJ_dlopen_fake");
+
+/// A "libssl" (it defines SSL_SESSION_new and SSL_CTX_new) with no d2i_SSL_SESSION of its
+/// own calls d2i_SSL_SESSION: ssl-session must not return one of its sessions to it. One
+/// line naming the function and why, then abort, even with SSL_SESSION_MISUSE=warn.
+#[test]
+fn a_libssl_call_with_no_libssl_definition_aborts_with_one_line() {
+    let dir = TempDir::new("dl-fake");
+    let fake = dir.path("fake_libssl.so");
+    let exe = dir.path("dlopen_fake");
+    for (obj, out, extra) in [
+        (FAKE_LIBSSL, &fake, &["-shared"][..]),
+        (DLOPEN_FAKE, &exe, &["-ldl"][..]),
+    ] {
+        let o = Command::new("cc")
+            .arg(obj)
+            .arg("-o")
+            .arg(out)
+            .args(extra)
+            .output()
+            .expect("run cc");
+        assert!(o.status.success(), "cc: {}", text(&o.stderr));
+    }
+    let so = our_so();
+    for mode in ["abort", "warn"] {
+        let out = run(
+            &exe,
+            &[&fake],
+            &[
+                ("LD_PRELOAD", so.to_str().unwrap()),
+                ("SSL_SESSION_MISUSE", mode),
+            ],
+        );
+        let err = text(&out.stderr);
+        // `timeout` ends itself with the child's signal.
+        assert_eq!(
+            out.status.signal(),
+            Some(libc::SIGABRT),
+            "{mode}: {:?}\n{err}",
+            out.status
+        );
+        assert!(text(&out.stdout).is_empty(), "{}", text(&out.stdout));
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines.len(), 1, "{err}");
+        assert!(
+            lines[0].starts_with("ssl-session: d2i_SSL_SESSION: called from libssl (")
+                && lines[0].contains("fake_libssl.so), whose own definition cannot be found")
+                && lines[0].ends_with("; aborting"),
+            "{err}"
+        );
+    }
 }
