@@ -22,11 +22,23 @@
 //! per change of the loaded set that a call noticed).
 
 use std::ffi::{CStr, CString};
-use std::sync::atomic::{AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
 
 /// Bumped at every change of the loaded set that was noticed.
 static GENERATION: AtomicUsize = AtomicUsize::new(1);
 static CURRENT: AtomicPtr<Snapshot> = AtomicPtr::new(std::ptr::null_mut());
+/// More than one libssl is loaded: static objects are routed to the one they lie in.
+static MULTI: AtomicBool = AtomicBool::new(false);
+
+/// With several libssl copies loaded, the one other than the first whose segments hold
+/// `obj` (a static object such as an `SSL_CIPHER`); None otherwise (then the first).
+#[inline(always)]
+pub fn owner_of(obj: usize) -> Option<&'static Lib> {
+    if !MULTI.load(Ordering::Relaxed) {
+        return None;
+    }
+    current().libssl.iter().skip(1).find(|l| l.owns(obj))
+}
 
 #[inline(always)]
 pub fn generation() -> usize {
@@ -39,6 +51,8 @@ pub struct Lib {
     pub path: CString,
     /// Executable segments.
     pub text: Vec<(usize, usize)>,
+    /// Every segment (its static ciphers live in one).
+    pub all: Vec<(usize, usize)>,
     /// Its own `SSL_SESSION_new` and `d2i_SSL_SESSION` (0 if absent), for its own calls.
     pub new: usize,
     pub d2i: usize,
@@ -47,6 +61,11 @@ pub struct Lib {
 impl Lib {
     pub fn contains(&self, a: usize) -> bool {
         self.text.iter().any(|&(s, e)| a.wrapping_sub(s) < e - s)
+    }
+
+    /// Whether `a` lies in any of its segments (a static object of its own).
+    pub fn owns(&self, a: usize) -> bool {
+        self.all.iter().any(|&(s, e)| a.wrapping_sub(s) < e - s)
     }
 
     /// `name` (NUL-terminated) in this libssl's lookup scope (itself, then libcrypto, ...),
@@ -65,7 +84,8 @@ pub struct Snapshot {
     pub generation: usize,
     adds: u64,
     subs: u64,
-    /// In load order: the first is the one foreign objects go to.
+    /// In load order: the first is the one foreign objects go to (but for static objects
+    /// of another copy, `owner_of`).
     pub libssl: Vec<Lib>,
     /// Executable segments of every other object (ours included).
     pub others: Vec<(usize, usize)>,
@@ -221,6 +241,7 @@ fn classify(o: &Obj) -> Option<Lib> {
         (Some(new), Some(_)) => Some(Lib {
             path: o.name.clone(),
             text: o.text.clone(),
+            all: o.all.clone(),
             new,
             d2i: own(c"d2i_SSL_SESSION").unwrap_or(0),
         }),
@@ -280,6 +301,7 @@ fn build(prev: *mut Snapshot) -> &'static Snapshot {
                 .map(|l| Lib {
                     path: l.path.clone(),
                     text: l.text.clone(),
+                    all: l.all.clone(),
                     new: l.new,
                     d2i: l.d2i,
                 })
@@ -292,6 +314,7 @@ fn build(prev: *mut Snapshot) -> &'static Snapshot {
         }
     }
     // Every change of the loaded set drops what was cached for the old one.
+    MULTI.store(libssl.len() > 1, Ordering::Relaxed);
     let generation = GENERATION.fetch_add(1, Ordering::AcqRel) + 1;
     crate::caller::forget();
     let s = Box::leak(Box::new(Snapshot {

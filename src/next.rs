@@ -45,6 +45,19 @@ impl NextSym {
         self.slow(v)
     }
 
+    /// The definition for an object at `obj`: that of the libssl copy whose segments hold
+    /// it, when several are loaded (uncached: only then), else `get()`.
+    #[inline(always)]
+    pub fn get_for(&self, obj: usize) -> Option<usize> {
+        match crate::loaded::owner_of(obj) {
+            Some(lib) => {
+                let name = CStr::from_bytes_with_nul(self.name.as_bytes()).expect("NUL-terminated");
+                lib.sym(name)
+            }
+            None => self.get(),
+        }
+    }
+
     #[cold]
     #[inline(never)]
     fn slow(&self, v: u64) -> Option<usize> {
@@ -97,6 +110,13 @@ macro_rules! next_fn {
         SYM.get()
             .map(|a| unsafe { ::std::mem::transmute::<usize, $ty>(a) })
     }};
+    ($name:ident, $ty:ty, for $obj:expr) => {{
+        static SYM: $crate::next::NextSym =
+            $crate::next::NextSym::new(concat!(stringify!($name), "\0"));
+        // SAFETY: the symbol has this C prototype in libssl/libcrypto 3.0.
+        SYM.get_for($obj as usize)
+            .map(|a| unsafe { ::std::mem::transmute::<usize, $ty>(a) })
+    }};
 }
 
 /// The `foreign` argument of `ffi::with_session`: a closure that calls the next definition
@@ -108,6 +128,19 @@ macro_rules! forward {
         // SAFETY: an object that is not ours goes, unchanged, to the library that made it.
         || {
             $crate::next_fn!($name, $ty).map(|f| {
+                // The arguments are the exported function's own parameters, unchanged.
+                #[allow(clippy::macro_metavars_in_unsafe)]
+                unsafe {
+                    f($($arg),*)
+                }
+            })
+        }
+    };
+    // A static object (a cipher): to the libssl copy it lies in, when several are loaded.
+    (owner $obj:ident; $name:ident ( $($arg:ident),* ) as $ty:ty) => {
+        // SAFETY: an object that is not ours goes, unchanged, to the library that made it.
+        || {
+            $crate::next_fn!($name, $ty, for $obj).map(|f| {
                 // The arguments are the exported function's own parameters, unchanged.
                 #[allow(clippy::macro_metavars_in_unsafe)]
                 unsafe {
