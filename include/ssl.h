@@ -300,7 +300,8 @@ uint16_t SSL_CIPHER_get_protocol_id(const SSL_CIPHER *c);
  Returns the cipher's effective strength in bits and, if `alg_bits` is not NULL,
  stores the key size of the algorithm in bits (the same number for every suite
  OpenSSL 3.0 has; 0 for NULL encryption and the SCSVs).
- If `c` is NULL, returns 0 and leaves `*alg_bits` untouched, as OpenSSL does.
+ If `c` is NULL, returns 0 and leaves `*alg_bits` untouched, as OpenSSL does. A
+ pointer that is no cipher (misuse report, warn mode) returns 0 and sets `*alg_bits` to 0.
  */
 int SSL_CIPHER_get_bits(const SSL_CIPHER *c, int *alg_bits);
 

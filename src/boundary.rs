@@ -269,15 +269,17 @@ pub fn lend<R>(
 /// decoding, with libssl's d2i, a minimal session of that cipher.
 pub fn libssl_cipher(c: &'static crate::cipher::Cipher) -> *const SSL_CIPHER {
     static FOUND: Mutex<Vec<(u32, usize)>> = Mutex::new(Vec::new());
-    let mut found = FOUND.lock();
-    if let Some(&(_, p)) = found.iter().find(|(id, _)| *id == c.id) {
-        return p as *const SSL_CIPHER;
-    }
+    // Resolved before taking the lock: a lookup may enter the loader (see loaded.rs).
     let get0 = next_fn!(
         SSL_SESSION_get0_cipher,
         unsafe extern "C" fn(*const SSL_SESSION) -> *const SSL_CIPHER
     );
-    let (Some(d2i), Some(get0)) = (api::codec::libssl_d2i(), get0) else {
+    let d2i = api::codec::libssl_d2i();
+    let mut found = FOUND.lock();
+    if let Some(&(_, p)) = found.iter().find(|(id, _)| *id == c.id) {
+        return p as *const SSL_CIPHER;
+    }
+    let (Some(d2i), Some(get0)) = (d2i, get0) else {
         return std::ptr::null();
     };
     let mut d = crate::session::SessionData::new(0);
@@ -401,15 +403,16 @@ pub fn existing_side(obj: *mut c_void, ctx: bool) -> Option<&'static Side> {
 /// The record of an SSL_CTX (`ctx == true`) or SSL, made if missing.
 pub fn side_of(obj: *mut c_void, ctx: bool) -> Option<&'static Side> {
     let idx = indexes()?;
-    let _g = CREATE.lock();
-    if let Some(found) = existing_side(obj, ctx) {
-        return Some(found);
-    }
+    // Resolved before taking the lock: a lookup may enter the loader (see loaded.rs).
     let set = if ctx {
         next_fn!(SSL_CTX_set_ex_data, SetEx)
     } else {
         next_fn!(SSL_set_ex_data, SetEx)
     }?;
+    let _g = CREATE.lock();
+    if let Some(found) = existing_side(obj, ctx) {
+        return Some(found);
+    }
     let side: *mut Side = Box::into_raw(Box::default());
     // SAFETY: libssl's setter on the application's object; the Box is freed by side_free.
     if unsafe { set(obj, if ctx { idx.ctx } else { idx.ssl }, side.cast()) } != 1 {

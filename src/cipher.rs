@@ -101,6 +101,12 @@ pub fn find_id(id: u32) -> Option<&'static Cipher> {
 
 /// The entry at `addr` when `addr` is the address of one of our table entries: how a
 /// `const SSL_CIPHER *` from C is recognised as ours rather than libssl's.
+/// Whether `addr` lies anywhere inside our table (an entry or not).
+pub fn in_table(addr: usize) -> bool {
+    let start = CIPHERS.as_ptr() as usize;
+    addr.wrapping_sub(start) < std::mem::size_of_val(&CIPHERS[..])
+}
+
 pub fn from_addr(addr: usize) -> Option<&'static Cipher> {
     let start = CIPHERS.as_ptr() as usize;
     let size = std::mem::size_of::<Cipher>();

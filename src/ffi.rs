@@ -80,8 +80,9 @@ fn not_live<R: Copy>(
 /// - NULL: returns `null`, the answer libssl gives for a NULL cipher (or, where libssl
 ///   crashes on NULL, our error value).
 /// - Anything else is a libssl `SSL_CIPHER` (from `SSL_get_current_cipher`,
-///   `SSL_CIPHER_find`, ...): `foreign()` hands it to the next definition of the function;
-///   with none, `null`. Ciphers are static and never freed, so there is no misuse to report.
+///   `SSL_CIPHER_find`, ...): `foreign()` hands it to libssl's definition of the function.
+///   With none (no libssl loaded, or it lacks the function), nobody can read it: reported
+///   as not a cipher, then `null` in warn mode.
 #[inline]
 pub fn with_cipher<R: Copy>(
     func: &'static str,
@@ -95,7 +96,15 @@ pub fn with_cipher<R: Copy>(
     }
     match cipher::from_addr(ptr as usize) {
         Some(c) => guard(func, ptr as usize, null, || body(c)),
-        None => foreign().unwrap_or(null),
+        // Inside our table but not an entry: ours, wrong; never libssl's to read.
+        None if cipher::in_table(ptr as usize) => {
+            misuse::report(func, ptr as usize, Misuse::NotACipher);
+            null
+        }
+        None => foreign().unwrap_or_else(|| {
+            misuse::report(func, ptr as usize, Misuse::NotACipher);
+            null
+        }),
     }
 }
 

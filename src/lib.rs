@@ -30,6 +30,8 @@ mod exdata;
 /// cbindgen:ignore
 mod ffi;
 /// cbindgen:ignore
+mod loaded;
+/// cbindgen:ignore
 mod misuse;
 /// cbindgen:ignore
 mod next;

@@ -9,6 +9,8 @@ pub enum Misuse {
     Freed,
     /// The pointer was never returned by ssl-session (and no other library owns it).
     NotASession,
+    /// A cipher pointer that is neither in our table nor readable by a loaded libssl.
+    NotACipher,
     /// More frees than references, seen by two threads racing on the last one.
     Underflow,
     /// A Rust panic was stopped at the C boundary (a bug in ssl-session).
@@ -20,6 +22,9 @@ impl Misuse {
         match self {
             Misuse::Freed => "session already freed (double free or use after free)",
             Misuse::NotASession => "not an SSL_SESSION (pointer was never returned by ssl-session)",
+            Misuse::NotACipher => {
+                "not an SSL_CIPHER (not ssl-session's, and no loaded libssl defines this function)"
+            }
             Misuse::Underflow => "reference count underflow (more frees than references)",
             Misuse::Panic => "internal error (Rust panic caught at the C boundary)",
         }
@@ -63,6 +68,19 @@ pub fn report(func: &str, addr: usize, m: Misuse) {
     if aborts() {
         // SAFETY: abort never returns and takes no arguments.
         unsafe { libc::abort() }
+    }
+}
+
+/// A fault that would corrupt libssl if the call went on (no libssl definition for a call
+/// libssl made, or for one of its objects): one line naming the function and why, then
+/// abort, whatever `SSL_SESSION_MISUSE` says.
+#[cold]
+pub fn fatal(func: &str, why: &str) -> ! {
+    let line = format!("ssl-session: {func}: {why}; aborting\n");
+    // SAFETY: the buffer is valid for its length; abort never returns.
+    unsafe {
+        libc::write(2, line.as_ptr().cast(), line.len());
+        libc::abort()
     }
 }
 

@@ -1,63 +1,106 @@
-//! The next definition of a symbol after ours (`dlsym(RTLD_NEXT)`), resolved once. Under
-//! LD_PRELOAD it is libssl's or libcrypto's; when we are linked alone it may not exist.
+//! The definition a forwarded call goes to, resolved once per state of the loaded set.
+//!
+//! With a libssl loaded (`loaded.rs`), the first one found: a symbol is looked up in its
+//! own lookup scope (libssl, then its libcrypto), so a libssl loaded privately
+//! (`RTLD_LOCAL`, invisible to `dlsym(RTLD_NEXT)`) is found as well as one in the global
+//! scope. With none, `dlsym(RTLD_NEXT)` (libcrypto, which we link). A definition inside
+//! our own object is never used.
 
 use std::ffi::CStr;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
-const UNRESOLVED: usize = 0;
-const ABSENT: usize = 1;
-
-/// Bumped when objects were loaded since the last look (`caller::refresh`): a symbol
-/// found absent is then looked up again, since a libssl opened later may define it.
-static GENERATION: AtomicUsize = AtomicUsize::new(0);
-
-/// Objects were loaded: forget which symbols were absent.
-pub fn new_generation() {
-    GENERATION.fetch_add(1, Ordering::AcqRel);
-}
+/// Low bits: the address, or ABSENT; high bits: the generation it was resolved in.
+const ADDR_BITS: u32 = 48;
+const ADDR_MASK: u64 = (1 << ADDR_BITS) - 1;
+const ABSENT: u64 = 1;
 
 pub struct NextSym {
     /// NUL-terminated.
     name: &'static str,
-    addr: AtomicUsize,
-    /// The generation in which the symbol was found absent.
-    absent_in: AtomicUsize,
+    cell: AtomicU64,
+}
+
+#[inline(always)]
+fn tag(generation: usize) -> u64 {
+    (generation as u64) << ADDR_BITS
 }
 
 impl NextSym {
     pub const fn new(name: &'static str) -> Self {
         NextSym {
             name,
-            addr: AtomicUsize::new(UNRESOLVED),
-            absent_in: AtomicUsize::new(0),
+            cell: AtomicU64::new(0),
         }
     }
 
-    /// The address of the next definition, if there is one.
-    #[inline]
+    /// The address of the definition calls go to, if there is one.
+    #[inline(always)]
     pub fn get(&self) -> Option<usize> {
-        let mut a = self.addr.load(Ordering::Acquire);
-        if a == ABSENT
-            && self.absent_in.load(Ordering::Relaxed) != GENERATION.load(Ordering::Acquire)
-        {
-            a = UNRESOLVED;
+        let v = self.cell.load(Ordering::Acquire);
+        // Resolved in this generation (high bits equal) and present.
+        let x = v ^ tag(crate::loaded::generation());
+        if x >> ADDR_BITS == 0 && x > ABSENT {
+            return Some(x as usize);
         }
-        if a == UNRESOLVED {
-            let generation = GENERATION.load(Ordering::Acquire);
-            // SAFETY: name is NUL-terminated; RTLD_NEXT is valid from inside a shared object
-            // or an executable. Racing resolutions store the same value.
-            let name = CStr::from_bytes_with_nul(self.name.as_bytes()).expect("NUL-terminated");
-            let p = unsafe { libc::dlsym(libc::RTLD_NEXT, name.as_ptr()) };
-            a = if p.is_null() { ABSENT } else { p as usize };
-            self.absent_in.store(generation, Ordering::Relaxed);
-            self.addr.store(a, Ordering::Release);
+        self.slow(v)
+    }
+
+    /// The definition for an object at `obj`: that of the libssl copy whose segments hold
+    /// it, when several are loaded (uncached: only then), else `get()`.
+    #[inline(always)]
+    pub fn get_for(&self, obj: usize) -> Option<usize> {
+        match crate::loaded::owner_of(obj) {
+            Some(lib) => {
+                let name = CStr::from_bytes_with_nul(self.name.as_bytes()).expect("NUL-terminated");
+                lib.sym(name)
+            }
+            None => self.get(),
         }
-        (a != ABSENT).then_some(a)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn slow(&self, v: u64) -> Option<usize> {
+        let name = CStr::from_bytes_with_nul(self.name.as_bytes()).expect("NUL-terminated");
+        // Found absent before: only a change of the loaded set can make it appear.
+        let mut fresh = v & ADDR_MASK == ABSENT;
+        loop {
+            let snap = if fresh {
+                crate::loaded::refresh()
+            } else {
+                crate::loaded::current()
+            };
+            let g = snap.generation;
+            if v == tag(g) | ABSENT {
+                return None;
+            }
+            let a = match snap.libssl.first() {
+                Some(lib) => lib.sym(name),
+                None => {
+                    // SAFETY: name is NUL-terminated; RTLD_NEXT is valid from a shared object.
+                    let p = unsafe { libc::dlsym(libc::RTLD_NEXT, name.as_ptr()) } as usize;
+                    (p != 0 && !crate::loaded::is_ours(p)).then_some(p)
+                }
+            };
+            let a = a.filter(|&a| a as u64 & !ADDR_MASK == 0 && a as u64 > ABSENT);
+            if a.is_none() && !fresh {
+                // Absent from what we knew: a libssl may have been loaded since.
+                fresh = true;
+                continue;
+            }
+            self.cell
+                .store(tag(g) | a.map_or(ABSENT, |a| a as u64), Ordering::Release);
+            // Still the same set of objects: the answer holds.
+            if crate::loaded::generation() == g {
+                return a;
+            }
+            fresh = false;
+        }
     }
 }
 
 /// `next_fn!(SSL_SESSION_free, unsafe extern "C" fn(*mut SSL_SESSION))` gives
-/// `Option<fn>`: the next definition of that symbol, typed.
+/// `Option<fn>`: libssl's (or libcrypto's) definition of that symbol, typed.
 #[macro_export]
 macro_rules! next_fn {
     ($name:ident, $ty:ty) => {{
@@ -65,6 +108,13 @@ macro_rules! next_fn {
             $crate::next::NextSym::new(concat!(stringify!($name), "\0"));
         // SAFETY: the symbol has this C prototype in libssl/libcrypto 3.0.
         SYM.get()
+            .map(|a| unsafe { ::std::mem::transmute::<usize, $ty>(a) })
+    }};
+    ($name:ident, $ty:ty, for $obj:expr) => {{
+        static SYM: $crate::next::NextSym =
+            $crate::next::NextSym::new(concat!(stringify!($name), "\0"));
+        // SAFETY: the symbol has this C prototype in libssl/libcrypto 3.0.
+        SYM.get_for($obj as usize)
             .map(|a| unsafe { ::std::mem::transmute::<usize, $ty>(a) })
     }};
 }
@@ -78,6 +128,19 @@ macro_rules! forward {
         // SAFETY: an object that is not ours goes, unchanged, to the library that made it.
         || {
             $crate::next_fn!($name, $ty).map(|f| {
+                // The arguments are the exported function's own parameters, unchanged.
+                #[allow(clippy::macro_metavars_in_unsafe)]
+                unsafe {
+                    f($($arg),*)
+                }
+            })
+        }
+    };
+    // A static object (a cipher): to the libssl copy it lies in, when several are loaded.
+    (owner $obj:ident; $name:ident ( $($arg:ident),* ) as $ty:ty) => {
+        // SAFETY: an object that is not ours goes, unchanged, to the library that made it.
+        || {
+            $crate::next_fn!($name, $ty, for $obj).map(|f| {
                 // The arguments are the exported function's own parameters, unchanged.
                 #[allow(clippy::macro_metavars_in_unsafe)]
                 unsafe {

@@ -114,6 +114,9 @@ fn coverage_table() -> String {
         } else if e.starts_with("SSL_") {
             "libssl function interposed under LD_PRELOAD (not in ssl.h): forwarded to libssl, \
              handing it a libssl copy of a session of ours (docs/preload.md)"
+        } else if e == "dlclose" {
+            "libc's dlclose, interposed (not in ssl.h): forwarded unchanged, then ssl-session \
+             forgets the libssl addresses it cached, which an unload may have taken (docs/preload.md)"
         } else {
             "libcrypto ex_data function: forwarded, and used to run session ex_data without libcrypto's global lock"
         };

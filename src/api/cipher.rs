@@ -19,7 +19,7 @@ pub extern "C" fn SSL_CIPHER_get_name(c: *const SSL_CIPHER) -> *const c_char {
         "SSL_CIPHER_get_name",
         c,
         c"(NONE)".as_ptr(),
-        forward!(SSL_CIPHER_get_name(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> *const c_char),
+        forward!(owner c; SSL_CIPHER_get_name(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> *const c_char),
         |ci| ci.name.as_ptr(),
     )
 }
@@ -34,8 +34,7 @@ pub extern "C" fn SSL_CIPHER_standard_name(c: *const SSL_CIPHER) -> *const c_cha
         "SSL_CIPHER_standard_name",
         c,
         c"(NONE)".as_ptr(),
-        forward!(
-            SSL_CIPHER_standard_name(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> *const c_char
+        forward!(owner c; SSL_CIPHER_standard_name(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> *const c_char
         ),
         |ci| ci.stdname().map_or(null(), |s| s.as_ptr()),
     )
@@ -49,7 +48,7 @@ pub extern "C" fn SSL_CIPHER_get_id(c: *const SSL_CIPHER) -> u32 {
         "SSL_CIPHER_get_id",
         c,
         0,
-        forward!(SSL_CIPHER_get_id(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> u32),
+        forward!(owner c; SSL_CIPHER_get_id(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> u32),
         |ci| ci.id,
     )
 }
@@ -62,7 +61,7 @@ pub extern "C" fn SSL_CIPHER_get_protocol_id(c: *const SSL_CIPHER) -> u16 {
         "SSL_CIPHER_get_protocol_id",
         c,
         0,
-        forward!(SSL_CIPHER_get_protocol_id(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> u16),
+        forward!(owner c; SSL_CIPHER_get_protocol_id(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> u16),
         |ci| ci.protocol_id(),
     )
 }
@@ -70,14 +69,21 @@ pub extern "C" fn SSL_CIPHER_get_protocol_id(c: *const SSL_CIPHER) -> u16 {
 /// Returns the cipher's effective strength in bits and, if `alg_bits` is not NULL,
 /// stores the key size of the algorithm in bits (the same number for every suite
 /// OpenSSL 3.0 has; 0 for NULL encryption and the SCSVs).
-/// If `c` is NULL, returns 0 and leaves `*alg_bits` untouched, as OpenSSL does.
+/// If `c` is NULL, returns 0 and leaves `*alg_bits` untouched, as OpenSSL does. A
+/// pointer that is no cipher (misuse report, warn mode) returns 0 and sets `*alg_bits` to 0.
 #[no_mangle]
 pub extern "C" fn SSL_CIPHER_get_bits(c: *const SSL_CIPHER, alg_bits: *mut c_int) -> c_int {
+    if !c.is_null() {
+        // Every answer for a non-NULL cipher sets it (ours, libssl's); a misuse report in
+        // warn mode must not leave it unset either.
+        // SAFETY: the caller passes NULL or a valid int*.
+        unsafe { crate::ffi::put(alg_bits, 0) };
+    }
     with_cipher(
         "SSL_CIPHER_get_bits",
         c,
         0,
-        forward!(SSL_CIPHER_get_bits(c, alg_bits)
+        forward!(owner c; SSL_CIPHER_get_bits(c, alg_bits)
             as unsafe extern "C" fn(*const SSL_CIPHER, *mut c_int) -> c_int),
         |ci| {
             // SAFETY: the caller passes NULL or a valid int*.
@@ -96,8 +102,7 @@ pub extern "C" fn SSL_CIPHER_get_version(c: *const SSL_CIPHER) -> *const c_char 
         "SSL_CIPHER_get_version",
         c,
         c"(NONE)".as_ptr(),
-        forward!(
-            SSL_CIPHER_get_version(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> *const c_char
+        forward!(owner c; SSL_CIPHER_get_version(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> *const c_char
         ),
         |ci| ci.version.as_ptr(),
     )
@@ -125,7 +130,7 @@ pub extern "C" fn SSL_CIPHER_description(
         null_mut(),
         || {
             type F = unsafe extern "C" fn(*const SSL_CIPHER, *mut c_char, c_int) -> *mut c_char;
-            crate::next_fn!(SSL_CIPHER_description, F)
+            crate::next_fn!(SSL_CIPHER_description, F, for cipher)
                 // SAFETY: a libssl cipher goes to libssl, with the caller's buffer.
                 .map(|f| unsafe { f(cipher, buf, size) })
         },
@@ -163,7 +168,7 @@ pub extern "C" fn SSL_CIPHER_is_aead(c: *const SSL_CIPHER) -> c_int {
         "SSL_CIPHER_is_aead",
         c,
         0,
-        forward!(SSL_CIPHER_is_aead(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> c_int),
+        forward!(owner c; SSL_CIPHER_is_aead(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> c_int),
         |ci| ci.is_aead as c_int,
     )
 }
@@ -176,7 +181,7 @@ pub extern "C" fn SSL_CIPHER_get_cipher_nid(c: *const SSL_CIPHER) -> c_int {
         "SSL_CIPHER_get_cipher_nid",
         c,
         0,
-        forward!(SSL_CIPHER_get_cipher_nid(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> c_int),
+        forward!(owner c; SSL_CIPHER_get_cipher_nid(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> c_int),
         |ci| ci.cipher_nid,
     )
 }
@@ -189,7 +194,7 @@ pub extern "C" fn SSL_CIPHER_get_digest_nid(c: *const SSL_CIPHER) -> c_int {
         "SSL_CIPHER_get_digest_nid",
         c,
         0,
-        forward!(SSL_CIPHER_get_digest_nid(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> c_int),
+        forward!(owner c; SSL_CIPHER_get_digest_nid(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> c_int),
         |ci| ci.digest_nid,
     )
 }
@@ -202,7 +207,7 @@ pub extern "C" fn SSL_CIPHER_get_kx_nid(c: *const SSL_CIPHER) -> c_int {
         "SSL_CIPHER_get_kx_nid",
         c,
         0,
-        forward!(SSL_CIPHER_get_kx_nid(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> c_int),
+        forward!(owner c; SSL_CIPHER_get_kx_nid(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> c_int),
         |ci| ci.kx_nid,
     )
 }
@@ -215,7 +220,7 @@ pub extern "C" fn SSL_CIPHER_get_auth_nid(c: *const SSL_CIPHER) -> c_int {
         "SSL_CIPHER_get_auth_nid",
         c,
         0,
-        forward!(SSL_CIPHER_get_auth_nid(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> c_int),
+        forward!(owner c; SSL_CIPHER_get_auth_nid(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> c_int),
         |ci| ci.auth_nid,
     )
 }
@@ -231,7 +236,7 @@ pub extern "C" fn SSL_CIPHER_get_handshake_digest(c: *const SSL_CIPHER) -> *cons
         "SSL_CIPHER_get_handshake_digest",
         c,
         null(),
-        forward!(SSL_CIPHER_get_handshake_digest(c)
+        forward!(owner c; SSL_CIPHER_get_handshake_digest(c)
             as unsafe extern "C" fn(*const SSL_CIPHER) -> *const EVP_MD),
         |ci| crypto::digest_by_nid(ci.handshake_digest_nid),
     )

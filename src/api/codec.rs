@@ -114,11 +114,12 @@ pub extern "C" fn d2i_from(
     length: c_long,
     ra: usize,
 ) -> *mut SSL_SESSION {
-    if caller::is_libssl(ra) {
-        if let Some(f) = libssl_d2i() {
-            // SAFETY: libssl's own decoder, for libssl, with its arguments unchanged.
-            return unsafe { f(a, pp, length) };
+    if let Some(lib) = caller::libssl_at(ra) {
+        if lib.d2i == 0 {
+            caller::fatal_no_definition("d2i_SSL_SESSION", lib);
         }
+        // SAFETY: the calling libssl's own decoder, for it, with its arguments unchanged.
+        return unsafe { std::mem::transmute::<usize, D2i>(lib.d2i)(a, pp, length) };
     }
     d2i_ours(a, pp, length)
 }

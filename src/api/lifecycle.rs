@@ -3,7 +3,7 @@
 use crate::ffi::{guard, with_session, with_slot};
 use crate::object::Session;
 use crate::session::SessionData;
-use crate::{caller, forward, next_fn, SSL_SESSION};
+use crate::{caller, forward, SSL_SESSION};
 use libc::c_int;
 
 /// Allocates a new, empty session with reference count 1.
@@ -31,11 +31,14 @@ pub extern "C" fn SSL_SESSION_new() -> *mut SSL_SESSION {
 
 /// `SSL_SESSION_new` called from return address `ra`.
 extern "C" fn new_from(ra: usize) -> *mut SSL_SESSION {
-    if caller::is_libssl(ra) {
-        if let Some(f) = next_fn!(SSL_SESSION_new, unsafe extern "C" fn() -> *mut SSL_SESSION) {
-            // SAFETY: libssl's own constructor, for libssl.
-            return unsafe { f() };
+    if let Some(lib) = caller::libssl_at(ra) {
+        if lib.new == 0 {
+            caller::fatal_no_definition("SSL_SESSION_new", lib);
         }
+        // SAFETY: the calling libssl's own constructor (found in its own symbols), for it.
+        return unsafe {
+            std::mem::transmute::<usize, unsafe extern "C" fn() -> *mut SSL_SESSION>(lib.new)()
+        };
     }
     guard("SSL_SESSION_new", 0, std::ptr::null_mut(), || {
         // SAFETY: time(NULL) only reads the clock.

@@ -1,7 +1,7 @@
 //! PEM: `-----BEGIN SSL SESSION PARAMETERS-----`, base64 of the DER. libcrypto's PEM layer
 //! does the framing, as it does for libssl, with our `i2d`/`d2i` doing the session part.
 
-use crate::api::codec::{d2i_ours, i2d_SSL_SESSION, libssl_d2i};
+use crate::api::codec::{d2i_ours, i2d_SSL_SESSION};
 use crate::caller;
 use crate::crypto::{self, D2iOfVoid, I2dOfVoid};
 use crate::{BIO, SSL_SESSION};
@@ -27,14 +27,16 @@ fn i2d() -> I2dOfVoid {
 /// The decoder libcrypto's PEM reader is given: libssl's own when libssl called the
 /// reader (return address `ra`), else ours. libcrypto calls it, so our `d2i_SSL_SESSION`
 /// could not tell on its own who asked.
-fn d2i(ra: usize) -> D2iOfVoid {
+fn d2i(ra: usize, func: &str) -> D2iOfVoid {
     type D2i =
         extern "C" fn(*mut *mut SSL_SESSION, *mut *const u8, libc::c_long) -> *mut SSL_SESSION;
-    if caller::is_libssl(ra) {
-        if let Some(f) = libssl_d2i() {
-            // SAFETY: d2i_SSL_SESSION has the d2i_of_void shape with a session pointer.
-            return unsafe { std::mem::transmute::<crate::api::codec::D2i, D2iOfVoid>(f) };
+    if let Some(lib) = caller::libssl_at(ra) {
+        if lib.d2i == 0 {
+            caller::fatal_no_definition(func, lib);
         }
+        // SAFETY: the calling libssl's own d2i_SSL_SESSION, which has the d2i_of_void
+        // shape with a session pointer.
+        return unsafe { std::mem::transmute::<usize, D2iOfVoid>(lib.d2i) };
     }
     // SAFETY: as above.
     unsafe { std::mem::transmute::<D2i, D2iOfVoid>(d2i_ours) }
@@ -77,8 +79,17 @@ extern "C" fn read_bio_from(
     ra: usize,
 ) -> *mut SSL_SESSION {
     // SAFETY: libcrypto's reader with the right d2i, exactly as libssl calls it.
-    unsafe { crypto::PEM_ASN1_read_bio(d2i(ra), LABEL.as_ptr(), out.cast(), x.cast(), cb, u) }
-        .cast()
+    unsafe {
+        crypto::PEM_ASN1_read_bio(
+            d2i(ra, "PEM_read_bio_SSL_SESSION"),
+            LABEL.as_ptr(),
+            out.cast(),
+            x.cast(),
+            cb,
+            u,
+        )
+    }
+    .cast()
 }
 
 /// PEM_read_bio_SSL_SESSION() from a stdio stream.
@@ -117,7 +128,17 @@ extern "C" fn read_from(
         return std::ptr::null_mut();
     }
     // SAFETY: libcrypto's reader with the right d2i, exactly as libssl calls it.
-    unsafe { crypto::PEM_ASN1_read(d2i(ra), LABEL.as_ptr(), out, x.cast(), cb, u) }.cast()
+    unsafe {
+        crypto::PEM_ASN1_read(
+            d2i(ra, "PEM_read_SSL_SESSION"),
+            LABEL.as_ptr(),
+            out,
+            x.cast(),
+            cb,
+            u,
+        )
+    }
+    .cast()
 }
 
 /// Writes `x` as PEM (64-column base64 of its DER, no encryption). Returns 1, or 0 if
