@@ -6,7 +6,8 @@
 #                   psk_session.c) against the library
 #   make check      the whole test suite (cargo test --release: Rust, C programs, valgrind)
 #   make bench      build, then run bench/bench.c: libssl and ours side by side
-#   make install    copy the built library, header and pkg-config file (builds nothing:
+#   make install    copy the built library, header, pkg-config file and the
+#                   ssl-session-check command (builds nothing:
 #                   run make first); PREFIX=/usr/local, DESTDIR for staging
 #   make uninstall  remove what make install copied (same PREFIX and DESTDIR)
 #   make clean      cargo clean
@@ -27,6 +28,7 @@ SONAME := libssl_session.so.$(MAJOR)
 REALNAME := libssl_session.so.$(VERSION)
 
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
 LIBDIR ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
@@ -99,7 +101,8 @@ $(BUILD_DIR)/libssl_session.so $(BUILD_DIR)/libssl_session.a:
 	@exit 1
 
 install: $(BUILD_DIR)/libssl_session.so $(BUILD_DIR)/libssl_session.a
-	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR)/ssl-session
+	$(INSTALL) -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR)/ssl-session \
+		$(DESTDIR)$(BINDIR)
 	$(INSTALL) -m 755 $(BUILD_DIR)/libssl_session.so $(DESTDIR)$(LIBDIR)/$(REALNAME)
 	ln -sfn $(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sfn $(SONAME) $(DESTDIR)$(LIBDIR)/libssl_session.so
@@ -108,12 +111,16 @@ install: $(BUILD_DIR)/libssl_session.so $(BUILD_DIR)/libssl_session.a
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
 		ssl-session.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/ssl-session.pc
+	sed -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@MAJOR@|$(MAJOR)|g' tools/ssl-session-check \
+		> $(DESTDIR)$(BINDIR)/ssl-session-check
+	chmod 755 $(DESTDIR)$(BINDIR)/ssl-session-check
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then echo $(LDCONFIG); $(LDCONFIG); fi
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBDIR)/$(REALNAME) $(DESTDIR)$(LIBDIR)/$(SONAME) \
 		$(DESTDIR)$(LIBDIR)/libssl_session.so $(DESTDIR)$(LIBDIR)/libssl_session.a \
-		$(DESTDIR)$(INCLUDEDIR)/ssl-session/ssl.h $(DESTDIR)$(PKGCONFIGDIR)/ssl-session.pc
+		$(DESTDIR)$(INCLUDEDIR)/ssl-session/ssl.h $(DESTDIR)$(PKGCONFIGDIR)/ssl-session.pc \
+		$(DESTDIR)$(BINDIR)/ssl-session-check
 	if [ -d $(DESTDIR)$(INCLUDEDIR)/ssl-session ]; then \
 		rmdir --ignore-fail-on-non-empty $(DESTDIR)$(INCLUDEDIR)/ssl-session; fi
 	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then echo $(LDCONFIG); $(LDCONFIG); fi

@@ -12,6 +12,7 @@
  *             connection, after SSL_free freed the session
  *   copy      the external cache's get callback sets *copy = 0 but keeps its reference
  *   newcb     the new-session callback returns 0 but keeps the pointer, used later
+ *   leak      SSL_get1_session's reference never given back (SSL_SESSION_LEAKS=1 lists it)
  * The twins take the references they use (SSL_get1_session, returning 1, *copy = 1). */
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -301,10 +302,29 @@ void shape_newcb(void)
     SSL_CTX_free(sc);
 }
 
+/* --- leak: a reference the application took and never gave back ---------------------- */
+void shape_leak(void)
+{
+    SSL_CTX *sc = server_ctx(TLS1_3_VERSION, SSL_SESS_CACHE_SERVER);
+    SSL_CTX *cc = client_ctx(TLS1_3_VERSION, SSL_SESS_CACHE_OFF);
+    SSL *c, *s;
+    pair(cc, sc, &c, &s);
+    talk(c, s);
+    SSL_SESSION *mine = SSL_get1_session(c);
+    printf("client session resumable: %d\n", SSL_SESSION_is_resumable(mine));
+    if (fix)
+        SSL_SESSION_free(mine);
+    done("first", c, s);
+    SSL_free(c);
+    SSL_free(s);
+    SSL_CTX_free(cc);
+    SSL_CTX_free(sc);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3 || (strcmp(argv[2], "bug") && strcmp(argv[2], "fix"))) {
-        fprintf(stderr, "usage: sanitize_shapes server|client12|client13|stale|copy|newcb bug|fix\n");
+        fprintf(stderr, "usage: sanitize_shapes server|client12|client13|stale|copy|newcb|leak bug|fix\n");
         return 2;
     }
     fix = strcmp(argv[2], "fix") == 0;
@@ -323,6 +343,8 @@ int main(int argc, char **argv)
         shape_copy();
     else if (!strcmp(shape, "newcb"))
         shape_newcb();
+    else if (!strcmp(shape, "leak"))
+        shape_leak();
     else {
         fprintf(stderr, "unknown shape %s\n", shape);
         return 2;

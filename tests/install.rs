@@ -153,6 +153,7 @@ fn install_then_build_with_pkg_config_then_uninstall() {
         std::fs::read(Path::new(ROOT).join("include/ssl.h")).unwrap()
     );
     let mut want: Vec<PathBuf> = [
+        "bin/ssl-session-check",
         "include/ssl-session/ssl.h",
         "lib/libssl_session.a",
         "lib/libssl_session.so",

@@ -102,10 +102,7 @@ pub extern "C" fn SSL_CTX_free(ctx: *mut SslCtx) {
         return;
     };
     // SAFETY: libssl's function with the caller's SSL_CTX.
-    origin::within("SSL_CTX_free", || unsafe { f(ctx) });
-    if !ctx.is_null() {
-        NEW_CBS.lock().remove(&(ctx as usize));
-    }
+    origin::within("SSL_CTX_free", || unsafe { f(ctx) })
 }
 
 /// libssl's SSL_CTX_flush_sessions().
@@ -123,17 +120,21 @@ pub extern "C" fn SSL_CTX_flush_sessions(ctx: *mut SslCtx, tm: c_long) {
 
 // ---- the new-session callback ---------------------------------------------------------
 
-/// The application's new-session callbacks, by SSL_CTX.
+/// The application's new-session callbacks, by SSL_CTX. Kept until exit: SSL_CTX_free
+/// only drops a reference (every SSL holds one), and a stale entry is never looked up (a
+/// new SSL_CTX at the same address gets our wrapper only when it sets a callback, which
+/// replaces the entry).
 static NEW_CBS: Mutex<AddrMap> = Mutex::new(HashMap::with_hasher(BuildHasherDefault::new()));
 /// SSLs moved to another SSL_CTX (SSL_set_SSL_CTX): the SSL_CTX they were made from,
-/// whose callbacks libssl keeps using (its `session_ctx`).
+/// whose callbacks libssl keeps using (its `session_ctx`). Forgotten at SSL_free (an SSL
+/// given more references with SSL_up_ref then falls back to its current SSL_CTX).
 static SWITCHED: Mutex<AddrMap> = Mutex::new(HashMap::with_hasher(BuildHasherDefault::new()));
 
 /// At exit (after the sanitizer's own exit work): let the maps' memory go, so that a
 /// clean program ends with nothing left behind under valgrind.
 pub(crate) fn at_exit() {
     SWITCHED.lock().shrink_to_fit();
-    NEW_CBS.lock().shrink_to_fit();
+    *NEW_CBS.lock() = HashMap::with_hasher(BuildHasherDefault::new());
 }
 
 unsafe extern "C" fn new_trampoline(ssl: *mut Ssl, sess: *mut SSL_SESSION) -> c_int {

@@ -338,6 +338,9 @@ pub fn born(p: *mut SSL_SESSION, ra: usize) {
 }
 
 fn current_refs(p: usize) -> Option<i32> {
+    if p == 0 {
+        return None;
+    }
     let l = layout::ready()?;
     Some(refs_of(p, &l).load(Ordering::Relaxed))
 }
@@ -367,7 +370,7 @@ pub fn quietly<R>(f: impl FnOnce() -> R) -> R {
 /// The application's new-session callback `cb` returned `kept` for `p`.
 pub fn new_cb_returned(p: *mut SSL_SESSION, kept: bool, cb: usize) {
     let p = p as usize;
-    if let Some(r) = current_refs(p).filter(|_| p != 0) {
+    if let Some(r) = current_refs(p) {
         let kind = if kept {
             Kind::NewCbKept
         } else {
@@ -380,7 +383,7 @@ pub fn new_cb_returned(p: *mut SSL_SESSION, kept: bool, cb: usize) {
 /// The application's get-session callback `cb` returned `p` with `*copy == copy`.
 pub fn get_cb_returned(p: *mut SSL_SESSION, copy: c_int, cb: usize) {
     let p = p as usize;
-    if let Some(r) = current_refs(p).filter(|_| p != 0) {
+    if let Some(r) = current_refs(p) {
         let kind = if copy != 0 {
             Kind::GetCbCopy
         } else {
