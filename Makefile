@@ -5,7 +5,8 @@
 #   make demo       build, then compile and run the examples (demo.c, inspect.c,
 #                   psk_session.c) against the library
 #   make check      the whole test suite (cargo test --release: Rust, C programs, valgrind)
-#   make bench      build, then run bench/bench.c: libssl and ours side by side
+#   make bench      build, then run bench/bench.c: libssl and ours side by side;
+#                   bench/forward.c and bench/handshake.c: the preload's costs
 #   make install    copy the built library, header, pkg-config file and the
 #                   ssl-session-check command (builds nothing:
 #                   run make first); PREFIX=/usr/local, DESTDIR for staging
@@ -94,7 +95,14 @@ bench: build
 	@echo
 	@echo "forwarding a libssl session through a preloaded ssl-session (overhead per call):"
 	$(CC) -O2 -o $(RELEASE)/forward bench/forward.c -lssl -lcrypto -ldl
+	@echo "(sanitizer of libssl's sessions off: plain forwarding)"
+	LD_PRELOAD=$(RELEASE)/libssl_session.so SSL_SESSION_SANITIZE=0 $(RELEASE)/forward
+	@echo "(sanitizer on, the default: up_ref + free budget is 30 ns above direct)"
 	LD_PRELOAD=$(RELEASE)/libssl_session.so $(RELEASE)/forward
+	@echo
+	@echo "handshakes with and without the preload (budget: on/none >= 0.97):"
+	$(CC) -O2 -o $(RELEASE)/handshake bench/handshake.c -lssl -lcrypto
+	$(RELEASE)/handshake --compare $(RELEASE)/libssl_session.so
 
 $(BUILD_DIR)/libssl_session.so $(BUILD_DIR)/libssl_session.a:
 	@echo "$@ is missing: run make (cargo build --release) before make install" >&2

@@ -236,7 +236,10 @@ fn destdir_stages_under_the_final_prefix() {
     assert!(pc.contains("\nlibdir=/usr/lib\n"), "{pc}");
     assert!(pc.contains("\nincludedir=/usr/include\n"), "{pc}");
     assert!(!pc.contains(stage), "{pc}");
-    assert_eq!(files_under(&tmp).len(), 6);
+    assert_eq!(files_under(&tmp).len(), 7);
+    let check = std::fs::read_to_string(tmp.join("usr/bin/ssl-session-check")).unwrap();
+    assert!(check.contains("installed_libdir='/usr/lib'"), "{check}");
+    assert!(!check.contains(stage));
     make(&["uninstall", &format!("DESTDIR={stage}"), "PREFIX=/usr"]);
     assert_eq!(files_under(&tmp), Vec::<PathBuf>::new());
     std::fs::remove_dir_all(&tmp).unwrap();
