@@ -13,6 +13,8 @@
  *   copy      the external cache's get callback sets *copy = 0 but keeps its reference
  *   newcb     the new-session callback returns 0 but keeps the pointer, used later
  *   leak      SSL_get1_session's reference never given back (SSL_SESSION_LEAKS=1 lists it)
+ *   exdata    (no bug) ex_data "free" callbacks on libssl's sessions: each runs once, at
+ *             the last free, between the same lines of output as without the preload
  * The twins take the references they use (SSL_get1_session, returning 1, *copy = 1). */
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -321,10 +323,49 @@ void shape_leak(void)
     SSL_CTX_free(sc);
 }
 
+/* --- exdata: when the free callbacks run ---------------------------------------------- */
+static int ex_frees;
+void ex_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad, int idx, long argl, void *argp)
+{
+    (void)parent, (void)ad, (void)idx, (void)argl, (void)argp;
+    ex_frees++;
+    if (ptr != NULL)
+        printf("  free callback: %s\n", (const char *)ptr);
+}
+
+void shape_exdata(void)
+{
+    int idx = SSL_SESSION_get_ex_new_index(0, NULL, NULL, NULL, ex_free);
+    for (int v = TLS1_2_VERSION; v <= TLS1_3_VERSION; v++) {
+        SSL_CTX *sc = server_ctx(v, SSL_SESS_CACHE_SERVER);
+        SSL_CTX_set_options(sc, SSL_OP_NO_TICKET); /* the server's cache keeps its session */
+        SSL_CTX *cc = client_ctx(v, SSL_SESS_CACHE_OFF);
+        SSL *c, *s;
+        pair(cc, sc, &c, &s);
+        talk(c, s);
+        SSL_SESSION *mine = SSL_get1_session(c);
+        SSL_SESSION_set_ex_data(mine, idx, v == TLS1_2_VERSION ? "client 1.2" : "client 1.3");
+        SSL_SESSION_set_ex_data(SSL_get_session(s), idx, v == TLS1_2_VERSION ? "server 1.2" : "server 1.3");
+        done("first", c, s);
+        printf("SSL_free(client)\n");
+        SSL_free(c);
+        printf("SSL_free(server)\n");
+        SSL_free(s);
+        printf("SSL_SESSION_free(client's)\n");
+        SSL_SESSION_free(mine);
+        printf("SSL_CTX_flush_sessions(server)\n");
+        SSL_CTX_flush_sessions(sc, 0);
+        printf("SSL_CTX_free\n");
+        SSL_CTX_free(cc);
+        SSL_CTX_free(sc);
+    }
+    printf("free callbacks, with or without a value: %d\n", ex_frees);
+}
+
 int main(int argc, char **argv)
 {
     if (argc != 3 || (strcmp(argv[2], "bug") && strcmp(argv[2], "fix"))) {
-        fprintf(stderr, "usage: sanitize_shapes server|client12|client13|stale|copy|newcb|leak bug|fix\n");
+        fprintf(stderr, "usage: sanitize_shapes server|client12|client13|stale|copy|newcb|leak|exdata bug|fix\n");
         return 2;
     }
     fix = strcmp(argv[2], "fix") == 0;
@@ -345,6 +386,8 @@ int main(int argc, char **argv)
         shape_newcb();
     else if (!strcmp(shape, "leak"))
         shape_leak();
+    else if (!strcmp(shape, "exdata"))
+        shape_exdata();
     else {
         fprintf(stderr, "unknown shape %s\n", shape);
         return 2;

@@ -234,7 +234,7 @@ fn in_warn_mode_each_bug_runs_to_its_end_clean_under_valgrind() {
 }
 
 const ALL: &[&str] = &[
-    "server", "client12", "client13", "stale", "copy", "newcb", "leak",
+    "server", "client12", "client13", "stale", "copy", "newcb", "leak", "exdata",
 ];
 
 #[test]
@@ -264,6 +264,25 @@ fn correct_twins_run_as_without_the_preload_and_clean() {
         assert!(valgrind_clean(&out), "{name}: {}", text(&out.stderr));
         assert!(report(&out).is_empty(), "{name}: {:?}", report(&out));
     }
+}
+
+#[test]
+fn ex_data_free_callbacks_run_once_at_the_last_free() {
+    let plain = shape("exdata", "fix", false, false, &[]);
+    let pre = shape("exdata", "fix", true, false, &[]);
+    let out = text(&pre.stdout);
+    assert_eq!(out, text(&plain.stdout));
+    // Each value's callback, between the lines of the call that dropped the last
+    // reference (the real free waits in the quarantine; its callbacks do not run again).
+    for (after, value) in [
+        ("SSL_SESSION_free(client's)\n", "  free callback: client 1.2\n"),
+        ("SSL_CTX_flush_sessions(server)\n", "  free callback: server 1.2\n"),
+        ("SSL_SESSION_free(client's)\n", "  free callback: client 1.3\n"),
+        ("SSL_CTX_flush_sessions(server)\n", "  free callback: server 1.3\n"),
+    ] {
+        assert!(out.contains(&format!("{after}{value}")), "{after}{value} in {out}");
+    }
+    assert_eq!(out.matches("free callback:").count(), 4, "{out}");
 }
 
 #[test]
