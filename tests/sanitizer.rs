@@ -275,12 +275,27 @@ fn ex_data_free_callbacks_run_once_at_the_last_free() {
     // Each value's callback, between the lines of the call that dropped the last
     // reference (the real free waits in the quarantine; its callbacks do not run again).
     for (after, value) in [
-        ("SSL_SESSION_free(client's)\n", "  free callback: client 1.2\n"),
-        ("SSL_CTX_flush_sessions(server)\n", "  free callback: server 1.2\n"),
-        ("SSL_SESSION_free(client's)\n", "  free callback: client 1.3\n"),
-        ("SSL_CTX_flush_sessions(server)\n", "  free callback: server 1.3\n"),
+        (
+            "SSL_SESSION_free(client's)\n",
+            "  free callback: client 1.2\n",
+        ),
+        (
+            "SSL_CTX_flush_sessions(server)\n",
+            "  free callback: server 1.2\n",
+        ),
+        (
+            "SSL_SESSION_free(client's)\n",
+            "  free callback: client 1.3\n",
+        ),
+        (
+            "SSL_CTX_flush_sessions(server)\n",
+            "  free callback: server 1.3\n",
+        ),
     ] {
-        assert!(out.contains(&format!("{after}{value}")), "{after}{value} in {out}");
+        assert!(
+            out.contains(&format!("{after}{value}")),
+            "{after}{value} in {out}"
+        );
     }
     assert_eq!(out.matches("free callback:").count(), 4, "{out}");
 }
@@ -314,6 +329,8 @@ fn leaks_are_listed_with_their_history_on_request() {
     assert!(off.status.success() && report(&off).is_empty());
 }
 
+/// (That it is really off is shown by the leak listing's absence, above: the bug shapes
+/// themselves cannot be run without the sanitizer, they read freed memory.)
 #[test]
 fn sanitize_zero_is_plain_forwarding() {
     // The correct twins, with the sanitizer off, still give the unpreloaded output.
@@ -322,13 +339,6 @@ fn sanitize_zero_is_plain_forwarding() {
         let off = shape(name, "fix", true, false, &[("SSL_SESSION_SANITIZE", "0")]);
         assert_eq!(text(&off.stdout), text(&plain.stdout), "{name}");
         assert!(report(&off).is_empty());
-    }
-    // A stale pointer handed back is not caught then (libssl reads freed memory: only
-    // valgrind sees it).
-    if have("valgrind") {
-        let out = shape("stale", "bug", true, true, &[("SSL_SESSION_SANITIZE", "0")]);
-        assert!(report(&out).is_empty(), "{:?}", report(&out));
-        assert!(!valgrind_clean(&out), "valgrind saw no use after free");
     }
 }
 
