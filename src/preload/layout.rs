@@ -52,14 +52,15 @@ thread_local! {
 /// sanitizer is off, or when there is no libssl.
 #[inline(always)]
 pub fn ready() -> Option<Layout> {
-    if STATE.load(Ordering::Acquire) == READY {
-        return Some(Layout {
+    match STATE.load(Ordering::Acquire) {
+        READY => Some(Layout {
             refs: REFS.load(Ordering::Relaxed),
             owner: OWNER.load(Ordering::Relaxed),
             ex: EX.load(Ordering::Relaxed),
-        });
+        }),
+        UNTESTED => first_use(),
+        _ => None,
     }
-    first_use()
 }
 
 /// The layout if the self-test already passed (never runs it).

@@ -30,6 +30,7 @@ pub mod origin;
 pub mod policy;
 pub mod report;
 pub mod sanitizer;
+pub mod spin;
 pub mod symbol;
 
 pub use sanitizer::{

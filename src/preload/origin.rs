@@ -9,43 +9,91 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
 
-thread_local! {
-    /// The outermost interposed libssl entry point this thread is in, and how deep.
-    static ENTRY: Cell<(&'static str, u32)> = const { Cell::new(("", 0)) };
-    static TID: Cell<u32> = const { Cell::new(0) };
+/// What the hot path needs to know about its thread, in one thread-local (a shared
+/// library's thread-locals cost a `__tls_get_addr` call each).
+#[derive(Clone, Copy)]
+pub struct Here {
+    /// The kernel's thread id (0 until first asked).
+    pub tid: u32,
+    /// How deep the thread is in interposed libssl entry points, and the outermost one.
+    depth: u32,
+    pub entry: &'static str,
+    /// Inside our SSL_get1_session: libssl's nested up_ref is that call's, not an event.
+    pub quiet: bool,
 }
 
-/// The thread's kernel id, cached.
+thread_local! {
+    static HERE: Cell<Here> = const {
+        Cell::new(Here {
+            tid: 0,
+            depth: 0,
+            entry: "",
+            quiet: false,
+        })
+    };
+}
+
+/// The thread's state (its id filled in on first use).
 #[inline]
-pub fn thread() -> u32 {
-    TID.with(|t| {
-        let mut v = t.get();
-        if v == 0 {
+pub fn here() -> Here {
+    HERE.with(|h| {
+        let mut v = h.get();
+        if v.tid == 0 {
             // SAFETY: gettid takes no arguments and cannot fail.
-            v = unsafe { libc::syscall(libc::SYS_gettid) } as u32;
-            t.set(v);
+            v.tid = unsafe { libc::syscall(libc::SYS_gettid) } as u32;
+            h.set(v);
         }
         v
     })
 }
 
+/// The thread's kernel id.
+pub fn thread() -> u32 {
+    here().tid
+}
+
 /// Run `f` as inside libssl's `name` (the application called it).
 #[inline]
 pub fn within<R>(name: &'static str, f: impl FnOnce() -> R) -> R {
-    let before = ENTRY.with(|e| {
-        let b = e.get();
-        e.set(if b.1 == 0 { (name, 1) } else { (b.0, b.1 + 1) });
+    let before = HERE.with(|h| {
+        let b = h.get();
+        let mut n = b;
+        if b.depth == 0 {
+            n.entry = name;
+        }
+        n.depth += 1;
+        h.set(n);
         b
     });
     let r = f();
-    ENTRY.with(|e| e.set(before));
+    HERE.with(|h| {
+        let mut n = h.get();
+        n.depth = before.depth;
+        n.entry = before.entry;
+        h.set(n);
+    });
+    r
+}
+
+/// Run `f` with the thread's up_ref events not noted.
+pub fn quietly<R>(f: impl FnOnce() -> R) -> R {
+    HERE.with(|h| {
+        let mut n = h.get();
+        n.quiet = true;
+        h.set(n);
+    });
+    let r = f();
+    HERE.with(|h| {
+        let mut n = h.get();
+        n.quiet = false;
+        h.set(n);
+    });
     r
 }
 
 /// The thread's outermost libssl entry point, or "".
-#[inline]
 pub fn entry() -> &'static str {
-    ENTRY.with(|e| e.get().0)
+    here().entry
 }
 
 static CRYPTO_START: AtomicUsize = AtomicUsize::new(0);
@@ -102,14 +150,19 @@ fn text_range_of(addr: usize) -> Option<(usize, usize)> {
     acc.found
 }
 
-/// Who called, from the return address `ra` (0: ssl-session itself, on libssl's behalf).
-#[inline]
+impl Here {
+    /// Who called, from the return address `ra` (0: ssl-session itself, on libssl's
+    /// behalf).
+    #[inline]
+    pub fn by(&self, ra: usize) -> By {
+        if ra == 0 || crate::caller::is_libssl(ra) || (self.depth > 0 && in_libcrypto(ra)) {
+            return By::Libssl;
+        }
+        By::App
+    }
+}
+
+/// `here().by(ra)`.
 pub fn of(ra: usize) -> By {
-    if ra == 0 || crate::caller::is_libssl(ra) {
-        return By::Libssl;
-    }
-    if ENTRY.with(|e| e.get().1) > 0 && in_libcrypto(ra) {
-        return By::Libssl;
-    }
-    By::App
+    here().by(ra)
 }

@@ -20,6 +20,7 @@ use super::deferred::Quarantine;
 use super::history::{By, Event, Kind, Record};
 use super::layout::{self, Layout};
 use super::report::{self, Call, Fault};
+use super::spin::SpinLock;
 use super::{origin, policy, symbol};
 use crate::{next_fn, SSL_SESSION};
 use libc::{c_int, c_void};
@@ -52,8 +53,8 @@ impl Hasher for AddrHash {
 type Map = HashMap<usize, Record, BuildHasherDefault<AddrHash>>;
 
 const SHARDS: usize = 64;
-static RECORDS: [Mutex<Map>; SHARDS] =
-    [const { Mutex::new(HashMap::with_hasher(BuildHasherDefault::new())) }; SHARDS];
+static RECORDS: [SpinLock<Map>; SHARDS] =
+    [const { SpinLock::new(HashMap::with_hasher(BuildHasherDefault::new())) }; SHARDS];
 static QUARANTINE: Mutex<Quarantine> = Mutex::new(Quarantine::new(
     policy::DEFAULT_COUNT,
     policy::DEFAULT_BYTES,
@@ -62,12 +63,10 @@ static QUARANTINE: Mutex<Quarantine> = Mutex::new(Quarantine::new(
 thread_local! {
     /// The session whose real (deferred) free is running on this thread.
     static REAL_FREE: Cell<usize> = const { Cell::new(0) };
-    /// Inside our SSL_get1_session: libssl's nested up_ref is that call's, not an event.
-    static QUIET: Cell<bool> = const { Cell::new(false) };
 }
 
 #[inline(always)]
-fn shard(p: usize) -> &'static Mutex<Map> {
+fn shard(p: usize) -> &'static SpinLock<Map> {
     &RECORDS[((p as u64 >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize % SHARDS]
 }
 
@@ -89,17 +88,19 @@ fn owner_of(p: usize, l: &Layout) -> usize {
 /// before the event).
 #[inline]
 fn note(p: usize, kind: Kind, by: By, site: usize, refs: i32, before: i32) {
+    note_in(&origin::here(), p, kind, by, site, refs, before)
+}
+
+#[inline]
+#[allow(clippy::too_many_arguments)]
+fn note_in(cx: &origin::Here, p: usize, kind: Kind, by: By, site: usize, refs: i32, before: i32) {
     let e = Event {
         kind,
         by,
         site,
-        thread: origin::thread(),
+        thread: cx.tid,
         refs,
-        within: if by == By::Libssl {
-            origin::entry()
-        } else {
-            ""
-        },
+        within: if by == By::Libssl { cx.entry } else { "" },
     };
     let mut m = shard(p).lock();
     let r = m.entry(p).or_insert_with(|| {
@@ -153,22 +154,17 @@ pub fn up_ref(p: *mut SSL_SESSION, ra: usize) -> Option<c_int> {
     let l = layout::ready()?;
     let refs = refs_of(p, &l);
     let r = refs.load(Ordering::Relaxed);
+    let cx = origin::here();
     if r <= 0 {
         if is_dead(p) {
-            report(
-                p,
-                "SSL_SESSION_up_ref",
-                origin::of(ra),
-                ra,
-                Fault::UseAfterFree,
-            );
+            report(p, "SSL_SESSION_up_ref", cx.by(ra), ra, Fault::UseAfterFree);
             return Some(0);
         }
         return None;
     }
     let n = refs.fetch_add(1, Ordering::Relaxed) + 1;
-    if !QUIET.with(|q| q.get()) {
-        note(p, Kind::UpRef, origin::of(ra), ra, n, n - 1);
+    if !cx.quiet {
+        note_in(&cx, p, Kind::UpRef, cx.by(ra), ra, n, n - 1);
     }
     Some((n > 1) as c_int)
 }
@@ -182,16 +178,18 @@ pub fn free(p: *mut SSL_SESSION, ra: usize) -> Option<()> {
         return None;
     }
     let l = layout::ready()?;
-    free_as(p, &l, origin::of(ra), ra)
+    let cx = origin::here();
+    free_as(&cx, p, &l, cx.by(ra), ra)
 }
 
 /// ssl-session's own release of a libssl session (the hand-over copies): true if done.
 pub fn internal_free(p: *mut SSL_SESSION) -> bool {
     let p = p as usize;
-    p != 0 && layout::ready().is_some_and(|l| free_as(p, &l, By::Libssl, 0).is_some())
+    p != 0
+        && layout::ready().is_some_and(|l| free_as(&origin::here(), p, &l, By::Libssl, 0).is_some())
 }
 
-fn free_as(p: usize, l: &Layout, by: By, ra: usize) -> Option<()> {
+fn free_as(cx: &origin::Here, p: usize, l: &Layout, by: By, ra: usize) -> Option<()> {
     let refs = refs_of(p, l);
     loop {
         let r = refs.load(Ordering::Relaxed);
@@ -200,7 +198,7 @@ fn free_as(p: usize, l: &Layout, by: By, ra: usize) -> Option<()> {
                 .compare_exchange_weak(r, r - 1, Ordering::Release, Ordering::Relaxed)
                 .is_ok()
             {
-                note(p, Kind::Free, by, ra, r - 1, r);
+                note_in(cx, p, Kind::Free, by, ra, r - 1, r);
                 return Some(());
             }
             continue;
@@ -226,7 +224,7 @@ fn free_as(p: usize, l: &Layout, by: By, ra: usize) -> Option<()> {
             continue;
         }
         fence(Ordering::Acquire);
-        note(p, Kind::LastFree, by, ra, 0, 1);
+        note_in(cx, p, Kind::LastFree, by, ra, 0, 1);
         last_free(p, l);
         return Some(());
     }
@@ -361,10 +359,7 @@ pub fn seen_get(p: *mut SSL_SESSION, kind: Kind, ra: usize) {
 
 /// Run `f` (libssl's `SSL_get1_session`) without noting its nested up_ref.
 pub fn quietly<R>(f: impl FnOnce() -> R) -> R {
-    QUIET.with(|q| q.set(true));
-    let r = f();
-    QUIET.with(|q| q.set(false));
-    r
+    origin::quietly(f)
 }
 
 /// The application's new-session callback `cb` returned `kept` for `p`.
