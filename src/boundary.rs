@@ -73,6 +73,8 @@ pub fn classify(func: &'static str, p: *const SSL_SESSION) -> Handed {
             misuse::report(func, p as usize, misuse::Misuse::Freed);
             Handed::Freed
         }
+        // A libssl session the sanitizer saw freed (reported).
+        Lookup::Foreign if crate::preload::dead_use(func, p as usize) => Handed::Freed,
         _ => Handed::Other,
     }
 }
@@ -83,6 +85,9 @@ fn libssl_free() -> Option<Free> {
 
 /// Drop one reference to a libssl session.
 pub fn free_libssl(l: *mut SSL_SESSION) {
+    if crate::preload::internal_free(l) {
+        return;
+    }
     if let Some(f) = libssl_free() {
         // SAFETY: a session libssl made.
         unsafe { f(l) }
@@ -605,7 +610,13 @@ pub unsafe extern "C" fn get_trampoline(
             }
         }
         Handed::Freed => null_mut(),
-        Handed::Other => ret,
+        Handed::Other => {
+            if !copy.is_null() {
+                // SAFETY: copy is libssl's.
+                crate::preload::get_cb_returned(ret, unsafe { *copy }, cb);
+            }
+            ret
+        }
     }
 }
 

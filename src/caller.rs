@@ -61,7 +61,6 @@ pub fn libssl_at(ra: usize) -> Option<&'static Lib> {
     slow(ra)
 }
 
-#[cfg(test)]
 /// Whether `ra` lies in some libssl's code.
 #[cfg(test)]
 #[inline(always)]

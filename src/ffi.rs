@@ -67,6 +67,13 @@ fn not_live<R: Copy>(
             misuse::report(func, ptr as usize, Misuse::Freed);
             err
         }
+        // A libssl session the sanitizer saw freed: reported; in warn mode a call that
+        // would change it returns `err`, a getter reads the still valid memory.
+        Lookup::Foreign
+            if crate::preload::dead_use(func, ptr as usize) && crate::preload::refused(func) =>
+        {
+            err
+        }
         Lookup::Foreign => foreign().unwrap_or_else(|| {
             misuse::report(func, ptr as usize, Misuse::NotASession);
             err

@@ -40,6 +40,8 @@ mod object;
 /// cbindgen:ignore
 mod peer;
 /// cbindgen:ignore
+mod preload;
+/// cbindgen:ignore
 mod quarantine;
 /// cbindgen:ignore
 mod session;

@@ -42,7 +42,7 @@ const WARN: u8 = 2;
 static POLICY: AtomicU8 = AtomicU8::new(UNREAD);
 
 /// Whether misuse aborts: read once from `SSL_SESSION_MISUSE` (only `warn` changes it).
-fn aborts() -> bool {
+pub(crate) fn aborts() -> bool {
     let mut p = POLICY.load(Ordering::Relaxed);
     if p == UNREAD {
         p = match std::env::var_os("SSL_SESSION_MISUSE") {

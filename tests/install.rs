@@ -176,6 +176,7 @@ fn install_then_build_with_pkg_config_then_uninstall() {
         std::fs::read(Path::new(ROOT).join("include/ssl.h")).unwrap()
     );
     let mut want: Vec<PathBuf> = [
+        "bin/ssl-session-check",
         "include/ssl-session/ssl.h",
         "lib/libssl_session.a",
         "lib/libssl_session.so",
@@ -266,7 +267,10 @@ fn destdir_stages_under_the_final_prefix() {
     assert!(pc.contains("\nlibdir=/usr/lib\n"), "{pc}");
     assert!(pc.contains("\nincludedir=/usr/include\n"), "{pc}");
     assert!(!pc.contains(stage), "{pc}");
-    assert_eq!(files_under(&tmp).len(), 8);
+    assert_eq!(files_under(&tmp).len(), 9);
+    let check = std::fs::read_to_string(tmp.join("usr/bin/ssl-session-check")).unwrap();
+    assert!(check.contains("installed_libdir='/usr/lib'"), "{check}");
+    assert!(!check.contains(stage));
     make(&["uninstall", &format!("DESTDIR={stage}"), "PREFIX=/usr"]);
     assert_eq!(files_under(&tmp), Vec::<PathBuf>::new());
 }

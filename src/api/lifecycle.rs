@@ -36,9 +36,11 @@ extern "C" fn new_from(ra: usize) -> *mut SSL_SESSION {
             caller::fatal_no_definition("SSL_SESSION_new", lib);
         }
         // SAFETY: the calling libssl's own constructor (found in its own symbols), for it.
-        return unsafe {
+        let s = unsafe {
             std::mem::transmute::<usize, unsafe extern "C" fn() -> *mut SSL_SESSION>(lib.new)()
         };
+        crate::preload::born(s, ra);
+        return s;
     }
     guard("SSL_SESSION_new", 0, std::ptr::null_mut(), || {
         // SAFETY: time(NULL) only reads the clock.
@@ -70,13 +72,30 @@ pub extern "C" fn SSL_SESSION_dup(src: *const SSL_SESSION) -> *mut SSL_SESSION {
 /// Takes one more reference to `ses`. Returns 1; 0 if `ses` is NULL (OpenSSL crashes),
 /// if the count is saturated (about 2^31 references: the session then stays alive for
 /// good rather than being freed early), or on a misuse report in warn mode.
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[unsafe(naked)]
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_up_ref(ses: *mut SSL_SESSION) -> c_int {
+    core::arch::naked_asm!(crate::preload::pass_caller_1!(), f = sym up_ref_from)
+}
+
+/// cbindgen:ignore
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[no_mangle]
+pub extern "C" fn SSL_SESSION_up_ref(ses: *mut SSL_SESSION) -> c_int {
+    up_ref_from(ses, 0)
+}
+
+/// `SSL_SESSION_up_ref` called from return address `ra` (the sanitizer's history of a
+/// libssl session records it).
+extern "C" fn up_ref_from(ses: *mut SSL_SESSION, ra: usize) -> c_int {
+    let plain =
+        forward!(SSL_SESSION_up_ref(ses) as unsafe extern "C" fn(*mut SSL_SESSION) -> c_int);
     with_slot(
         "SSL_SESSION_up_ref",
         ses,
         0,
-        forward!(SSL_SESSION_up_ref(ses) as unsafe extern "C" fn(*mut SSL_SESSION) -> c_int),
+        || crate::preload::up_ref(ses, ra).or_else(plain),
         |s| s.try_up_ref().map(|ok| ok as c_int),
     )
 }
@@ -86,13 +105,28 @@ pub extern "C" fn SSL_SESSION_up_ref(ses: *mut SSL_SESSION) -> c_int {
 ///
 /// Unlike OpenSSL, a double free or a free of a pointer that is not a session is caught:
 /// one line on stderr, then abort() (or, with SSL_SESSION_MISUSE=warn, nothing else).
+#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
+#[unsafe(naked)]
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_free(ses: *mut SSL_SESSION) {
+    core::arch::naked_asm!(crate::preload::pass_caller_1!(), f = sym free_from)
+}
+
+/// cbindgen:ignore
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+#[no_mangle]
+pub extern "C" fn SSL_SESSION_free(ses: *mut SSL_SESSION) {
+    free_from(ses, 0)
+}
+
+/// `SSL_SESSION_free` called from return address `ra`.
+extern "C" fn free_from(ses: *mut SSL_SESSION, ra: usize) {
+    let plain = forward!(SSL_SESSION_free(ses) as unsafe extern "C" fn(*mut SSL_SESSION));
     with_slot(
         "SSL_SESSION_free",
         ses,
         (),
-        forward!(SSL_SESSION_free(ses) as unsafe extern "C" fn(*mut SSL_SESSION)),
+        || crate::preload::free(ses, ra).or_else(plain),
         |s| s.try_release(),
     )
 }

@@ -14,3 +14,4 @@ pub mod interpose;
 pub mod lifecycle;
 pub mod pem;
 pub mod print;
+pub mod sanitize;

@@ -1,0 +1,169 @@
+//! Who made a call: libssl (its own code, or libcrypto's stack and hash helpers calling
+//! back while the application is inside an interposed libssl entry point such as
+//! `SSL_CTX_flush_sessions`, whose `sk_SSL_SESSION_pop_free(sk, SSL_SESSION_free)` frees
+//! from libcrypto), or the application. And the thread's libssl entry point, for the
+//! report's `SSL_free → SSL_SESSION_free` form.
+
+use super::history::By;
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Once;
+
+/// What the hot path needs to know about its thread, in one thread-local (a shared
+/// library's thread-locals cost a `__tls_get_addr` call each).
+#[derive(Clone, Copy)]
+pub struct Here {
+    /// The kernel's thread id (0 until first asked).
+    pub tid: u32,
+    /// How deep the thread is in interposed libssl entry points, and the outermost one.
+    depth: u32,
+    pub entry: &'static str,
+    /// Inside our SSL_get1_session: libssl's nested up_ref is that call's, not an event.
+    pub quiet: bool,
+}
+
+thread_local! {
+    static HERE: Cell<Here> = const {
+        Cell::new(Here {
+            tid: 0,
+            depth: 0,
+            entry: "",
+            quiet: false,
+        })
+    };
+}
+
+/// The thread's state (its id filled in on first use).
+#[inline]
+pub fn here() -> Here {
+    HERE.with(|h| {
+        let mut v = h.get();
+        if v.tid == 0 {
+            // SAFETY: gettid takes no arguments and cannot fail.
+            v.tid = unsafe { libc::syscall(libc::SYS_gettid) } as u32;
+            h.set(v);
+        }
+        v
+    })
+}
+
+/// The thread's kernel id.
+pub fn thread() -> u32 {
+    here().tid
+}
+
+/// Run `f` as inside libssl's `name` (the application called it).
+#[inline]
+pub fn within<R>(name: &'static str, f: impl FnOnce() -> R) -> R {
+    let before = HERE.with(|h| {
+        let b = h.get();
+        let mut n = b;
+        if b.depth == 0 {
+            n.entry = name;
+        }
+        n.depth += 1;
+        h.set(n);
+        b
+    });
+    let r = f();
+    HERE.with(|h| {
+        let mut n = h.get();
+        n.depth = before.depth;
+        n.entry = before.entry;
+        h.set(n);
+    });
+    r
+}
+
+/// Run `f` with the thread's up_ref events not noted.
+pub fn quietly<R>(f: impl FnOnce() -> R) -> R {
+    HERE.with(|h| {
+        let mut n = h.get();
+        n.quiet = true;
+        h.set(n);
+    });
+    let r = f();
+    HERE.with(|h| {
+        let mut n = h.get();
+        n.quiet = false;
+        h.set(n);
+    });
+    r
+}
+
+/// The thread's outermost libssl entry point, or "".
+pub fn entry() -> &'static str {
+    here().entry
+}
+
+static CRYPTO_START: AtomicUsize = AtomicUsize::new(0);
+static CRYPTO_LEN: AtomicUsize = AtomicUsize::new(0);
+
+/// libcrypto's executable range, found once from the object holding `CRYPTO_free`.
+fn in_libcrypto(ra: usize) -> bool {
+    static FIND: Once = Once::new();
+    FIND.call_once(|| {
+        let Some(f) = crate::next_fn!(CRYPTO_free, unsafe extern "C" fn(*mut libc::c_void)) else {
+            return;
+        };
+        if let Some((s, e)) = text_range_of(f as usize) {
+            CRYPTO_START.store(s, Ordering::Relaxed);
+            CRYPTO_LEN.store(e - s, Ordering::Relaxed);
+        }
+    });
+    ra.wrapping_sub(CRYPTO_START.load(Ordering::Relaxed)) < CRYPTO_LEN.load(Ordering::Relaxed)
+}
+
+/// The executable range `[start, end)` of the object holding `addr`.
+fn text_range_of(addr: usize) -> Option<(usize, usize)> {
+    struct Acc {
+        addr: usize,
+        found: Option<(usize, usize)>,
+    }
+    unsafe extern "C" fn each(
+        info: *mut libc::dl_phdr_info,
+        _size: libc::size_t,
+        data: *mut libc::c_void,
+    ) -> libc::c_int {
+        // SAFETY: dl_iterate_phdr passes a valid info; data is our Acc.
+        let (info, acc) = unsafe { (&*info, &mut *(data as *mut Acc)) };
+        let base = info.dlpi_addr as usize;
+        let (mut lo, mut hi) = (usize::MAX, 0);
+        for i in 0..info.dlpi_phnum as usize {
+            // SAFETY: dlpi_phdr has dlpi_phnum entries.
+            let ph = unsafe { &*info.dlpi_phdr.add(i) };
+            if ph.p_type == libc::PT_LOAD && ph.p_flags & libc::PF_X != 0 {
+                let s = base.wrapping_add(ph.p_vaddr as usize);
+                lo = lo.min(s);
+                hi = hi.max(s + ph.p_memsz as usize);
+            }
+        }
+        if lo < hi && acc.addr.wrapping_sub(lo) < hi - lo {
+            acc.found = Some((lo, hi));
+            return 1;
+        }
+        0
+    }
+    let mut acc = Acc { addr, found: None };
+    // SAFETY: the callback reads the infos it is given and writes only into acc.
+    unsafe { libc::dl_iterate_phdr(Some(each), (&mut acc as *mut Acc).cast()) };
+    acc.found
+}
+
+impl Here {
+    /// Who called, from the return address `ra` (0: ssl-session itself, on libssl's
+    /// behalf).
+    #[inline]
+    pub fn by(&self, ra: usize) -> By {
+        if ra == 0 || crate::caller::libssl_at(ra).is_some() || (self.depth > 0 && in_libcrypto(ra))
+        {
+            return By::Libssl;
+        }
+        By::App
+    }
+}
+
+/// `here().by(ra)`.
+pub fn of(ra: usize) -> By {
+    here().by(ra)
+}
