@@ -274,7 +274,11 @@ impl Session {
     }
 
     pub fn data(&self) -> &RwLock<SessionData> {
-        // SAFETY: only live sessions are reachable as `&Session` through `lookup`/`create`.
+        // A destroyed session's data has been dropped: reaching it is a bug of ours (a
+        // reference kept past the last free). Panic, which the C boundary's guard turns
+        // into a report, rather than read or write dropped memory.
+        assert!(self.is_live(), "session data used after its destroy");
+        // SAFETY: the session is live (checked), so its data is initialised.
         unsafe { (*self.data.get()).assume_init_ref() }
     }
 
