@@ -114,13 +114,15 @@ pub extern "C" fn d2i_from(
     length: c_long,
     ra: usize,
 ) -> *mut SSL_SESSION {
-    if caller::is_libssl(ra) {
-        if let Some(f) = libssl_d2i() {
-            // SAFETY: libssl's own decoder, for libssl, with its arguments unchanged.
-            return unsafe { f(a, pp, length) };
+    guard("d2i_SSL_SESSION", 0, std::ptr::null_mut(), || {
+        if caller::is_libssl(ra) {
+            if let Some(f) = libssl_d2i() {
+                // SAFETY: libssl's own decoder, for libssl, with its arguments unchanged.
+                return unsafe { f(a, pp, length) };
+            }
         }
-    }
-    d2i_ours(a, pp, length)
+        d2i_ours(a, pp, length)
+    })
 }
 
 /// `d2i_SSL_SESSION` for anyone but libssl: a session of ours.

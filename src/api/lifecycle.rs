@@ -31,16 +31,18 @@ pub extern "C" fn SSL_SESSION_new() -> *mut SSL_SESSION {
 
 /// `SSL_SESSION_new` called from return address `ra`.
 extern "C" fn new_from(ra: usize) -> *mut SSL_SESSION {
-    if caller::is_libssl(ra) {
-        if let Some(f) = next_fn!(SSL_SESSION_new, unsafe extern "C" fn() -> *mut SSL_SESSION) {
-            // SAFETY: libssl's own constructor, for libssl.
-            return unsafe { f() };
-        }
-    }
     guard("SSL_SESSION_new", 0, std::ptr::null_mut(), || {
-        // SAFETY: time(NULL) only reads the clock.
-        let now = unsafe { libc::time(std::ptr::null_mut()) } as i64;
-        Session::create(|| SessionData::new(now)).map_or(std::ptr::null_mut(), |s| s.as_c())
+        if caller::is_libssl(ra) {
+            if let Some(f) = next_fn!(SSL_SESSION_new, unsafe extern "C" fn() -> *mut SSL_SESSION) {
+                // SAFETY: libssl's own constructor, for libssl.
+                return unsafe { f() };
+            }
+        }
+        guard("SSL_SESSION_new", 0, std::ptr::null_mut(), || {
+            // SAFETY: time(NULL) only reads the clock.
+            let now = unsafe { libc::time(std::ptr::null_mut()) } as i64;
+            Session::create(|| SessionData::new(now)).map_or(std::ptr::null_mut(), |s| s.as_c())
+        })
     })
 }
 
