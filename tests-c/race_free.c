@@ -1,5 +1,6 @@
-/* Two threads race to free the same never-shared session (a double free by two threads),
- * argv[1] rounds. Built from our header alone and run with SSL_SESSION_MISUSE=warn: each
+/* Two threads race to free the same session (a double free by two threads), argv[1]
+ * rounds; the session is never shared, or with argv[2] "shared" up_ref'd and freed once
+ * first (so the last free goes through the shared path's atomic decrement). Built from our header alone and run with SSL_SESSION_MISUSE=warn: each
  * round must be reported exactly once (the loser's free), and the session destroyed once.
  *
  * The race is made certain, not left to the scheduler: the ex_data free callback, which
@@ -13,6 +14,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static SSL_SESSION *_Atomic cur;
@@ -52,6 +54,7 @@ static void *worker(void *arg)
 int main(int argc, char **argv)
 {
     long rounds = argc > 1 ? atol(argv[1]) : 1000;
+    int shared = argc > 2 && strcmp(argv[2], "shared") == 0;
     pthread_t t[2];
     if (SSL_SESSION_get_ex_new_index(0, NULL, NULL, NULL, on_free) < 0)
         return 1;
@@ -60,7 +63,12 @@ int main(int argc, char **argv)
     for (long i = 1; i <= rounds; i++) {
         atomic_store(&returned, 0);
         atomic_store(&in_cb, 0);
-        atomic_store(&cur, SSL_SESSION_new());
+        SSL_SESSION *s = SSL_SESSION_new();
+        if (shared) {
+            SSL_SESSION_up_ref(s);
+            SSL_SESSION_free(s);
+        }
+        atomic_store(&cur, s);
         atomic_store_explicit(&go, i, memory_order_release);
         wait_for(&done, 2 * i);
     }

@@ -211,6 +211,11 @@ fn misuse_aborts_with_one_line() {
         assert!(!text(&out.stdout).contains("survived"), "{case}");
         check_report(case, func, what, victim, &out);
     }
+    // Only the exact value "warn" turns the abort off.
+    for v in ["", "1", "Warn", "warning", "abort"] {
+        let out = run(&exe, &["double_free"], &[("SSL_SESSION_MISUSE", v)]);
+        assert_eq!(out.status.signal(), Some(libc::SIGABRT), "{v:?}: {out:?}");
+    }
 }
 
 #[test]
@@ -281,9 +286,15 @@ fn quarantine_keeps_the_last_4096_frees_and_no_more() {
 fn a_racing_double_free_is_reported_not_executed() {
     let exe = program("race_free", env!("CTEST_OBJ_race_free"), Target::Ours);
     let rounds = 2000;
+    for mode in ["never-shared", "shared"] {
+        racing_double_frees(&exe, rounds, mode);
+    }
+}
+
+fn racing_double_frees(exe: &std::path::Path, rounds: usize, mode: &str) {
     let out = run(
-        &exe,
-        &[&rounds.to_string()],
+        exe,
+        &[&rounds.to_string(), mode],
         &[("SSL_SESSION_MISUSE", "warn")],
     );
     let err = text(&out.stderr);
@@ -310,7 +321,7 @@ fn a_racing_double_free_is_reported_not_executed() {
     assert_eq!(
         reports,
         rounds,
-        "{} of {rounds} racing double frees were executed, not reported",
+        "{mode}: {} of {rounds} racing double frees were executed, not reported",
         rounds - reports
     );
 }
