@@ -20,6 +20,7 @@
 //! a record we keep in the SSL_CTX's or SSL's ex_data, and converts what it returns.
 
 use crate::crypto::{self, CRYPTO_EX_DATA};
+use crate::ffi::guard;
 use crate::object::{self, Lookup, Session};
 use crate::{api, exdata, misuse, next_fn, SSL_CIPHER, SSL_SESSION};
 use libc::{c_int, c_long, c_uchar, c_void, size_t};
@@ -129,11 +130,13 @@ unsafe extern "C" fn hold_dup(
     _argl: c_long,
     _argp: *mut c_void,
 ) -> c_int {
-    if !from_d.is_null() {
-        // SAFETY: libcrypto passes the value it is about to copy.
-        unsafe { *from_d = null_mut() };
-    }
-    1
+    guard("ex_data dup of a libssl copy", 0, 0, || {
+        if !from_d.is_null() {
+            // SAFETY: libcrypto passes the value it is about to copy.
+            unsafe { *from_d = null_mut() };
+        }
+        1
+    })
 }
 
 /// libssl freed its copy: release the reference it held on ours.
@@ -145,9 +148,11 @@ unsafe extern "C" fn hold_free(
     _argl: c_long,
     _argp: *mut c_void,
 ) {
-    if !ptr.is_null() {
-        api::lifecycle::SSL_SESSION_free(ptr.cast());
-    }
+    guard("ex_data free of a libssl copy", ptr as usize, (), || {
+        if !ptr.is_null() {
+            api::lifecycle::SSL_SESSION_free(ptr.cast());
+        }
+    })
 }
 
 /// A libssl session equal to `s` (count 1), holding one reference on `s` until libssl
@@ -437,10 +442,17 @@ unsafe extern "C" fn side_free(
     _argl: c_long,
     _argp: *mut c_void,
 ) {
-    if !ptr.is_null() {
-        // SAFETY: our Box<Side>, owned by the dying object.
-        drop(unsafe { Box::from_raw(ptr as *mut Side) });
-    }
+    guard(
+        "ex_data free of an SSL/SSL_CTX record",
+        ptr as usize,
+        (),
+        || {
+            if !ptr.is_null() {
+                // SAFETY: our Box<Side>, owned by the dying object.
+                drop(unsafe { Box::from_raw(ptr as *mut Side) });
+            }
+        },
+    )
 }
 
 /// SSL_new: copy the PSK callbacks of the SSL_CTX, as libssl copies its fields.
@@ -452,26 +464,28 @@ unsafe extern "C" fn ssl_side_new(
     _argl: c_long,
     _argp: *mut c_void,
 ) {
-    let Some(get_ctx) = next_fn!(
-        SSL_get_SSL_CTX,
-        unsafe extern "C" fn(*const Ssl) -> *mut SslCtx
-    ) else {
-        return;
-    };
-    // SAFETY: libssl's SSL being made; its SSL_CTX is set before its ex_data.
-    let ctx = unsafe { get_ctx(parent) };
-    if ctx.is_null() {
-        return;
-    }
-    let Some(c) = ctx_side(ctx) else { return };
-    let side = Box::new(Side {
-        use_cb: AtomicUsize::new(c.use_cb.load(Ordering::Relaxed)),
-        find_cb: AtomicUsize::new(c.find_cb.load(Ordering::Relaxed)),
-        get_cb: AtomicUsize::new(0),
-        session_ctx: AtomicUsize::new(ctx as usize),
-    });
-    // SAFETY: the block libcrypto gave us for this SSL.
-    unsafe { exdata::libcrypto_set(ad, idx, Box::into_raw(side).cast()) };
+    guard("ex_data new of an SSL record", parent as usize, (), || {
+        let Some(get_ctx) = next_fn!(
+            SSL_get_SSL_CTX,
+            unsafe extern "C" fn(*const Ssl) -> *mut SslCtx
+        ) else {
+            return;
+        };
+        // SAFETY: libssl's SSL being made; its SSL_CTX is set before its ex_data.
+        let ctx = unsafe { get_ctx(parent) };
+        if ctx.is_null() {
+            return;
+        }
+        let Some(c) = ctx_side(ctx) else { return };
+        let side = Box::new(Side {
+            use_cb: AtomicUsize::new(c.use_cb.load(Ordering::Relaxed)),
+            find_cb: AtomicUsize::new(c.find_cb.load(Ordering::Relaxed)),
+            get_cb: AtomicUsize::new(0),
+            session_ctx: AtomicUsize::new(ctx as usize),
+        });
+        // SAFETY: the block libcrypto gave us for this SSL.
+        unsafe { exdata::libcrypto_set(ad, idx, Box::into_raw(side).cast()) };
+    })
 }
 
 /// SSL_dup: the copy gets its own record (replacing the one SSL_new gave it).
@@ -483,19 +497,21 @@ unsafe extern "C" fn ssl_side_dup(
     _argl: c_long,
     _argp: *mut c_void,
 ) -> c_int {
-    // SAFETY: libcrypto's blocks and the value it is about to copy.
-    unsafe {
-        let old = exdata::libcrypto_get(to, idx) as *mut Side;
-        if !old.is_null() {
-            drop(Box::from_raw(old));
-            exdata::libcrypto_set(to, idx, null_mut());
+    guard("ex_data dup of an SSL record", 0, 0, || {
+        // SAFETY: libcrypto's blocks and the value it is about to copy.
+        unsafe {
+            let old = exdata::libcrypto_get(to, idx) as *mut Side;
+            if !old.is_null() {
+                drop(Box::from_raw(old));
+                exdata::libcrypto_set(to, idx, null_mut());
+            }
+            if !from_d.is_null() && !(*from_d).is_null() {
+                let copy = (*((*from_d) as *const Side)).copy();
+                *from_d = Box::into_raw(Box::new(copy)).cast();
+            }
         }
-        if !from_d.is_null() && !(*from_d).is_null() {
-            let copy = (*((*from_d) as *const Side)).copy();
-            *from_d = Box::into_raw(Box::new(copy)).cast();
-        }
-    }
-    1
+        1
+    })
 }
 
 /// The application's callback for `ssl` in field `f` of the SSL's record, or of its
@@ -524,18 +540,20 @@ pub unsafe extern "C" fn use_trampoline(
     idlen: *mut size_t,
     sess: *mut *mut SSL_SESSION,
 ) -> c_int {
-    let cb = app_cb(ssl, |s| s.use_cb.load(Ordering::Acquire));
-    if cb == 0 {
-        return 0;
-    }
-    // SAFETY: the application's callback, with libssl's arguments.
-    let r = unsafe { std::mem::transmute::<usize, UseCb>(cb)(ssl, md, id, idlen, sess) };
-    // On failure libssl frees *sess itself (ours goes to our free).
-    // SAFETY: sess is libssl's out-pointer.
-    if r != 0 && !unsafe { convert_transferred(c"psk_use_session_cb", sess) } {
-        return 0;
-    }
-    r
+    guard("psk_use_session_cb", ssl as usize, 0, || {
+        let cb = app_cb(ssl, |s| s.use_cb.load(Ordering::Acquire));
+        if cb == 0 {
+            return 0;
+        }
+        // SAFETY: the application's callback, with libssl's arguments.
+        let r = unsafe { std::mem::transmute::<usize, UseCb>(cb)(ssl, md, id, idlen, sess) };
+        // On failure libssl frees *sess itself (ours goes to our free).
+        // SAFETY: sess is libssl's out-pointer.
+        if r != 0 && !unsafe { convert_transferred(c"psk_use_session_cb", sess) } {
+            return 0;
+        }
+        r
+    })
 }
 
 /// The PSK find-session callback (server): as the use callback.
@@ -545,23 +563,26 @@ pub unsafe extern "C" fn find_trampoline(
     identity_len: size_t,
     sess: *mut *mut SSL_SESSION,
 ) -> c_int {
-    let cb = app_cb(ssl, |s| s.find_cb.load(Ordering::Acquire));
-    if cb == 0 {
-        return 0;
-    }
-    // SAFETY: the application's callback, with libssl's arguments.
-    let r = unsafe { std::mem::transmute::<usize, FindCb>(cb)(ssl, identity, identity_len, sess) };
-    // SAFETY: sess is libssl's out-pointer.
-    if r != 0 && !unsafe { convert_transferred(c"psk_find_session_cb", sess) } {
-        // libssl does not free *sess on failure: drop the reference it would have had.
-        // SAFETY: as above.
-        unsafe {
-            api::lifecycle::SSL_SESSION_free(*sess);
-            *sess = null_mut();
+    guard("psk_find_session_cb", ssl as usize, 0, || {
+        let cb = app_cb(ssl, |s| s.find_cb.load(Ordering::Acquire));
+        if cb == 0 {
+            return 0;
         }
-        return 0;
-    }
-    r
+        // SAFETY: the application's callback, with libssl's arguments.
+        let r =
+            unsafe { std::mem::transmute::<usize, FindCb>(cb)(ssl, identity, identity_len, sess) };
+        // SAFETY: sess is libssl's out-pointer.
+        if r != 0 && !unsafe { convert_transferred(c"psk_find_session_cb", sess) } {
+            // libssl does not free *sess on failure: drop the reference it would have had.
+            // SAFETY: as above.
+            unsafe {
+                api::lifecycle::SSL_SESSION_free(*sess);
+                *sess = null_mut();
+            }
+            return 0;
+        }
+        r
+    })
 }
 
 /// The external cache's get callback (server). With `*copy` set, libssl would take a
@@ -574,50 +595,52 @@ pub unsafe extern "C" fn get_trampoline(
     len: c_int,
     copy: *mut c_int,
 ) -> *mut SSL_SESSION {
-    // libssl asks the SSL_CTX the SSL was made from (its session_ctx).
-    let ctx = ssl_side(ssl)
-        .map(|s| s.session_ctx.load(Ordering::Relaxed))
-        .filter(|&c| c != 0);
-    let cb = match ctx {
-        Some(c) => ctx_side(c as *const SslCtx).map_or(0, |s| s.get_cb.load(Ordering::Acquire)),
-        None => app_cb(ssl, |s| s.get_cb.load(Ordering::Acquire)),
-    };
-    if cb == 0 {
-        return null_mut();
-    }
-    // SAFETY: the application's callback, with libssl's arguments.
-    let ret = unsafe { std::mem::transmute::<usize, GetCb>(cb)(ssl, data, len, copy) };
-    match classify("SSL_CTX_sess_set_get_cb", ret) {
-        Handed::Ours(s) => {
-            // SAFETY: copy is libssl's.
-            let transferred = !copy.is_null() && unsafe { *copy } == 0;
-            let l = to_libssl(s);
-            if transferred {
-                api::lifecycle::SSL_SESSION_free(ret);
-            }
-            match l {
-                Some(l) => {
-                    if !copy.is_null() {
-                        // SAFETY: as above.
-                        unsafe { *copy = 0 };
-                    }
-                    l
-                }
-                None => {
-                    conversion_failed(c"get_session_cb");
-                    null_mut()
-                }
-            }
+    guard("get_session_cb", ssl as usize, null_mut(), || {
+        // libssl asks the SSL_CTX the SSL was made from (its session_ctx).
+        let ctx = ssl_side(ssl)
+            .map(|s| s.session_ctx.load(Ordering::Relaxed))
+            .filter(|&c| c != 0);
+        let cb = match ctx {
+            Some(c) => ctx_side(c as *const SslCtx).map_or(0, |s| s.get_cb.load(Ordering::Acquire)),
+            None => app_cb(ssl, |s| s.get_cb.load(Ordering::Acquire)),
+        };
+        if cb == 0 {
+            return null_mut();
         }
-        Handed::Freed => null_mut(),
-        Handed::Other => {
-            if !copy.is_null() {
+        // SAFETY: the application's callback, with libssl's arguments.
+        let ret = unsafe { std::mem::transmute::<usize, GetCb>(cb)(ssl, data, len, copy) };
+        match classify("SSL_CTX_sess_set_get_cb", ret) {
+            Handed::Ours(s) => {
                 // SAFETY: copy is libssl's.
-                crate::preload::get_cb_returned(ret, unsafe { *copy }, cb);
+                let transferred = !copy.is_null() && unsafe { *copy } == 0;
+                let l = to_libssl(s);
+                if transferred {
+                    api::lifecycle::SSL_SESSION_free(ret);
+                }
+                match l {
+                    Some(l) => {
+                        if !copy.is_null() {
+                            // SAFETY: as above.
+                            unsafe { *copy = 0 };
+                        }
+                        l
+                    }
+                    None => {
+                        conversion_failed(c"get_session_cb");
+                        null_mut()
+                    }
+                }
             }
-            ret
+            Handed::Freed => null_mut(),
+            Handed::Other => {
+                if !copy.is_null() {
+                    // SAFETY: copy is libssl's.
+                    crate::preload::get_cb_returned(ret, unsafe { *copy }, cb);
+                }
+                ret
+            }
         }
-    }
+    })
 }
 
 pub fn is_get_trampoline(f: usize) -> bool {

@@ -15,6 +15,9 @@ pub enum Misuse {
     Underflow,
     /// A Rust panic was stopped at the C boundary (a bug in ssl-session).
     Panic,
+    /// A callback setter under the preload could not keep the application's callback
+    /// (libcrypto gave no ex_data index or slot for the SSL/SSL_CTX): nothing was set.
+    CallbackNotSet,
 }
 
 impl Misuse {
@@ -27,6 +30,9 @@ impl Misuse {
             }
             Misuse::Underflow => "reference count underflow (more frees than references)",
             Misuse::Panic => "internal error (Rust panic caught at the C boundary)",
+            Misuse::CallbackNotSet => {
+                "callback not set (libcrypto gave no ex_data slot to keep it; out of memory?)"
+            }
         }
     }
 }

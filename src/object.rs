@@ -274,7 +274,11 @@ impl Session {
     }
 
     pub fn data(&self) -> &RwLock<SessionData> {
-        // SAFETY: only live sessions are reachable as `&Session` through `lookup`/`create`.
+        // A destroyed session's data has been dropped: reaching it is a bug of ours (a
+        // reference kept past the last free). Panic, which the C boundary's guard turns
+        // into a report, rather than read or write dropped memory.
+        assert!(self.is_live(), "session data used after its destroy");
+        // SAFETY: the session is live (checked), so its data is initialised.
         unsafe { (*self.data.get()).assume_init_ref() }
     }
 
@@ -308,8 +312,15 @@ impl Session {
     #[inline(always)]
     pub fn try_release(&'static self) -> Option<()> {
         if !self.shared.load(Ordering::Relaxed) {
-            // Never up_ref'd: the count is 1 and the caller holds it.
-            if self.state.load(Ordering::Acquire) != LIVE | 1 {
+            // Never up_ref'd: the count is 1 and the caller holds it. Claimed with one
+            // compare-and-swap (count 1 -> 0, still live while the free callbacks run), so
+            // that of two threads racing to free it only one destroys it; the other sees
+            // count 0 or the freed tag and reports.
+            if self
+                .state
+                .compare_exchange(LIVE | 1, LIVE, Ordering::Acquire, Ordering::Relaxed)
+                .is_err()
+            {
                 return None;
             }
             self.destroy();

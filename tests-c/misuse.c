@@ -56,12 +56,36 @@ int main(int argc, char **argv)
         free(h);
         SSL_SESSION_free(s);
     } else if (strcmp(c, "quarantine") == 0) {
-        /* The victim is freed, then 4095 more sessions come and go: the victim is still
-         * among the last 4096 frees, so its second free must be caught. */
+        /* The victim is freed, then n more sessions (argv[2], default 4095: the victim is
+         * then the oldest of the last 4096 frees, which the quarantine promises to
+         * remember). Then n + 1 new sessions are made and kept alive, as many as there are
+         * freed slots: a library that reuses slots at once gives one of them the victim's
+         * slot, and the victim's second free would then free that live session silently. */
+        int n = argc > 2 ? atoi(argv[2]) : 4095;
+        SSL_SESSION **fill = calloc((size_t)n + 1, sizeof(*fill));
+        SSL_SESSION **keep = calloc((size_t)n + 1, sizeof(*keep));
+        int reused = -1, alive = 0;
+        for (int i = 0; i < n; i++)
+            fill[i] = SSL_SESSION_new();
         SSL_SESSION_free(s);
-        for (int i = 0; i < 4095; i++)
-            SSL_SESSION_free(SSL_SESSION_new());
-        SSL_SESSION_free(s);
+        for (int i = 0; i < n; i++)
+            SSL_SESSION_free(fill[i]);
+        for (int i = 0; i <= n; i++) {
+            keep[i] = SSL_SESSION_new();
+            if (keep[i] == s)
+                reused = i;
+        }
+        printf("%d frees after the victim; victim slot reused: %s\n", n, reused < 0 ? "no" : "yes");
+        if (reused < 0)
+            SSL_SESSION_free(s); /* the double free: must be reported */
+        for (int i = 0; i <= n; i++) {
+            alive += SSL_SESSION_up_ref(keep[i]);
+            SSL_SESSION_free(keep[i]);
+            SSL_SESSION_free(keep[i]);
+        }
+        printf("later sessions alive after it: %d of %d\n", alive, n + 1);
+        free(fill);
+        free(keep);
     } else {
         fprintf(stderr, "unknown case %s\n", c);
         return 2;

@@ -56,8 +56,7 @@ fn lifecycle_matches_libssl() {
 fn lifecycle_preloaded_into_a_libssl_program_matches() {
     let exe = program("lifecycle", LIFECYCLE, Target::Libssl);
     let real = run(&exe, &[], &[]);
-    let so = our_so();
-    let pre = run(&exe, &[], &[("LD_PRELOAD", so.to_str().unwrap())]);
+    let pre = run_preloaded(&exe, &[], &[]);
     assert!(pre.status.success(), "{}", text(&pre.stderr));
     assert_eq!(text(&pre.stdout), text(&real.stdout));
 }
@@ -212,6 +211,11 @@ fn misuse_aborts_with_one_line() {
         assert!(!text(&out.stdout).contains("survived"), "{case}");
         check_report(case, func, what, victim, &out);
     }
+    // Only the exact value "warn" turns the abort off.
+    for v in ["", "1", "Warn", "warning", "abort"] {
+        let out = run(&exe, &["double_free"], &[("SSL_SESSION_MISUSE", v)]);
+        assert_eq!(out.status.signal(), Some(libc::SIGABRT), "{v:?}: {out:?}");
+    }
 }
 
 #[test]
@@ -230,6 +234,96 @@ fn misuse_in_warn_mode_reports_and_returns_the_error_value() {
         }
         check_report(case, func, what, victim, &out);
     }
+}
+
+/// The quarantine's wiring in the slot arena, at its boundary: with 4095 frees after the
+/// victim (it is then the oldest of the last 4096) its second free is caught while every
+/// later session stays alive; past the bound (4096 plus two per-thread batches of 64, as
+/// `quarantine.rs` documents) the slot is reused, so the case above can see reuse.
+#[test]
+fn quarantine_keeps_the_last_4096_frees_and_no_more() {
+    let exe = program("misuse", MISUSE, Target::Ours);
+    let inside = run(
+        &exe,
+        &["quarantine", "4095"],
+        &[("SSL_SESSION_MISUSE", "warn")],
+    );
+    let o = text(&inside.stdout);
+    assert!(inside.status.success(), "{o}{}", text(&inside.stderr));
+    assert!(
+        o.contains("4095 frees after the victim; victim slot reused: no\n")
+            && o.contains("later sessions alive after it: 4096 of 4096\n"),
+        "{o}"
+    );
+    check_report(
+        "quarantine 4095",
+        "SSL_SESSION_free",
+        "session already freed (double free or use after free)",
+        true,
+        &inside,
+    );
+    let past = run(
+        &exe,
+        &["quarantine", "4224"],
+        &[("SSL_SESSION_MISUSE", "warn")],
+    );
+    let o = text(&past.stdout);
+    assert!(past.status.success(), "{o}{}", text(&past.stderr));
+    assert!(
+        o.contains("4224 frees after the victim; victim slot reused: yes\n")
+            && o.contains("later sessions alive after it: 4225 of 4225\n"),
+        "{o}"
+    );
+    assert!(past.stderr.is_empty(), "{}", text(&past.stderr));
+}
+
+/// Two threads free the same never-shared session at once, round after round: only one
+/// free may destroy it, the other is reported (count already 0, or already freed). The
+/// program holds the winner inside the free callback until the loser has acted, so with
+/// a load-then-destroy (before the last reference was claimed with one compare-and-swap)
+/// every round destroys the session twice.
+#[test]
+fn a_racing_double_free_is_reported_not_executed() {
+    let exe = program("race_free", env!("CTEST_OBJ_race_free"), Target::Ours);
+    let rounds = 2000;
+    for mode in ["never-shared", "shared"] {
+        racing_double_frees(&exe, rounds, mode);
+    }
+}
+
+fn racing_double_frees(exe: &std::path::Path, rounds: usize, mode: &str) {
+    let out = run(
+        exe,
+        &[&rounds.to_string(), mode],
+        &[("SSL_SESSION_MISUSE", "warn")],
+    );
+    let err = text(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        out.status,
+        err.lines().last().unwrap_or("")
+    );
+    assert_eq!(
+        text(&out.stdout),
+        format!("{rounds} rounds, {rounds} sessions freed\n")
+    );
+    let mut reports = 0;
+    for l in err.lines() {
+        assert!(
+            l.starts_with("ssl-session: SSL_SESSION_free(0x")
+                && (l.ends_with("): reference count underflow (more frees than references)")
+                    || l.ends_with("): session already freed (double free or use after free)")),
+            "{l}"
+        );
+        reports += 1;
+    }
+    assert_eq!(
+        reports,
+        rounds,
+        "{mode}: {} of {rounds} racing double frees were executed, not reported",
+        rounds - reports
+    );
 }
 
 #[test]
@@ -252,7 +346,7 @@ fn threads_share_one_session_exactly() {
 
 fn valgrind(exe: &std::path::Path, args: &[&str], env: &[(&str, &str)]) {
     let mut c = std::process::Command::new("valgrind");
-    c.args([
+    c.env_remove("LD_PRELOAD").args([
         "--quiet",
         "--leak-check=full",
         "--show-leak-kinds=definite,indirect,possible",

@@ -18,18 +18,23 @@ const PRELOAD_TLS: &str = env!("CTEST_OBJ_preload_tls");
 const LIMIT: Duration = Duration::from_secs(60);
 const PSK_SUITE: &str = "TLS_AES_128_GCM_SHA256";
 
-fn so() -> String {
-    our_so().to_str().unwrap().to_string()
-}
-
-/// An `openssl` command, with our library preloaded or not (never inherited).
-fn openssl(preload: bool, args: &[&str]) -> Command {
+/// An `openssl` command, with our library preloaded (`pre`, whose log then proves the
+/// binding: `Preload::check`) or not; never an inherited preload.
+fn openssl(pre: Option<&Preload>, args: &[&str]) -> Command {
     let mut c = Command::new("openssl");
-    c.args(args).env_remove("LD_PRELOAD").env_remove("LD_DEBUG");
-    if preload {
-        c.env("LD_PRELOAD", so());
+    c.args(args)
+        .env_remove("LD_PRELOAD")
+        .env_remove("LD_DEBUG")
+        .env_remove("LD_DEBUG_OUTPUT");
+    if let Some(p) = pre {
+        p.apply(&mut c);
     }
     c
+}
+
+/// A `Preload` when `preload` is set.
+fn maybe(preload: bool) -> Option<Preload> {
+    preload.then(Preload::new)
 }
 
 /// Wait for `child` at most `limit`; killed and reaped if it takes longer.
@@ -94,7 +99,7 @@ fn cert() -> &'static (PathBuf, PathBuf) {
         let d = lib_dir().join(format!("preload-cert-{}", std::process::id()));
         std::fs::create_dir_all(&d).unwrap();
         let (c, k) = (d.join("cert.pem"), d.join("key.pem"));
-        let out = openssl(false, &["req", "-x509", "-newkey", "rsa:2048", "-nodes"])
+        let out = openssl(None, &["req", "-x509", "-newkey", "rsa:2048", "-nodes"])
             .args(["-subj", "/CN=localhost", "-days", "2", "-keyout"])
             .arg(&k)
             .arg("-out")
@@ -112,6 +117,7 @@ struct Server {
     port: u16,
     out: PathBuf,
     err: PathBuf,
+    pre: Option<Preload>,
 }
 
 impl Server {
@@ -121,7 +127,8 @@ impl Server {
             let port = 20000 + (std::process::id() as u16 % 1000) * 40 + rand_u16() % 1000;
             let out = dir.path(&format!("{tag}.s{attempt}.out"));
             let err = dir.path(&format!("{tag}.s{attempt}.err"));
-            let child = openssl(preload, &["s_server", "-accept"])
+            let pre = maybe(preload);
+            let child = openssl(pre.as_ref(), &["s_server", "-accept"])
                 .arg(format!("127.0.0.1:{port}"))
                 .arg("-cert")
                 .arg(cert)
@@ -139,6 +146,7 @@ impl Server {
                 port,
                 out,
                 err,
+                pre,
             };
             let t = Instant::now();
             loop {
@@ -147,8 +155,9 @@ impl Server {
                 }
                 if let Some(st) = s.child.try_wait().unwrap() {
                     let e = read(&s.err);
+                    // What BIO_bind queues for EADDRINUSE; anything else is a failure.
                     assert!(
-                        e.contains("ind") || e.contains("in use"),
+                        e.contains("Address already in use"),
                         "s_server exited ({st}): {e}"
                     );
                     break; // port taken: try another
@@ -162,6 +171,13 @@ impl Server {
 
     fn stderr(&self) -> String {
         read(&self.err)
+    }
+
+    /// When preloaded: prove our library was bound in the server (`Preload::check`).
+    fn check_bound(&self, what: &str) {
+        if let Some(p) = &self.pre {
+            p.check(&format!("{what}: s_server"), &self.stderr());
+        }
     }
 }
 
@@ -198,7 +214,7 @@ impl ClientRun {
 
 /// `openssl s_client` against `server`, under `wrapper` (valgrind) if any. It quits
 /// ("Q") once it has printed `handshakes` outcome lines (and written `sess_out`, if
-/// given), so that TLS 1.3 tickets have arrived.
+/// given: for TLS 1.3, once a ticket has arrived).
 #[allow(clippy::too_many_arguments)] // one call site per kind of run; a struct adds nothing
 fn client(
     preload: bool,
@@ -212,15 +228,18 @@ fn client(
 ) -> ClientRun {
     let out = dir.path(&format!("{tag}.c.out"));
     let err = dir.path(&format!("{tag}.c.err"));
+    let pre = maybe(preload);
     let mut cmd = if wrapper.is_empty() {
-        openssl(preload, &[])
+        openssl(pre.as_ref(), &[])
     } else {
         let mut c = Command::new(wrapper[0]);
         c.args(&wrapper[1..])
             .arg("openssl")
-            .env_remove("LD_PRELOAD");
-        if preload {
-            c.env("LD_PRELOAD", so());
+            .env_remove("LD_PRELOAD")
+            .env_remove("LD_DEBUG")
+            .env_remove("LD_DEBUG_OUTPUT");
+        if let Some(p) = &pre {
+            p.apply(&mut c);
         }
         c
     };
@@ -233,23 +252,35 @@ fn client(
         .stderr(std::fs::File::create(&err).unwrap())
         .spawn()
         .expect("openssl s_client");
+    // Done once every handshake has its outcome line and, with `sess_out`, the session is
+    // in the file: s_client writes it from its new-session callback, which for TLS 1.3
+    // runs when a ticket arrives, so that is the event "the tickets are here". (Its
+    // printed "Post-Handshake New Session Ticket" lines sit in stdio's buffer until exit.)
     let done = || {
         let o = read(&out);
         let n = o
             .lines()
             .filter(|l| l.starts_with("New, ") || l.starts_with("Reused, "))
             .count();
-        n >= handshakes && o.contains("Verify return code") && sess_out.is_none_or(|p| p.exists())
+        n >= handshakes
+            && o.contains("Verify return code")
+            && sess_out.is_none_or(|p| read(p).contains("-----END SSL SESSION PARAMETERS-----"))
     };
     let t = Instant::now();
     while !done() {
-        if child.try_wait().unwrap().is_some() || t.elapsed() > LIMIT {
+        if child.try_wait().unwrap().is_some() {
             break;
+        }
+        if t.elapsed() > LIMIT {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "{tag}: s_client never showed its handshakes (and session file):\n{}",
+                read(&out)
+            );
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    // TLS 1.3 tickets come right after the handshake.
-    std::thread::sleep(Duration::from_millis(300));
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(b"Q\n");
     }
@@ -264,6 +295,9 @@ fn client(
         run.stderr,
         server.stderr()
     );
+    if let Some(p) = &pre {
+        p.check(&format!("{tag}: s_client"), &run.stderr);
+    }
     run
 }
 
@@ -347,7 +381,7 @@ fn sess_id_output_is_byte_identical_preloaded() {
     for (name, pem) in sessions() {
         // The same session as DER input too.
         let der = dir.path(&format!("{name}.der"));
-        let out = openssl(false, &["sess_id", "-outform", "DER", "-out"])
+        let out = openssl(None, &["sess_id", "-outform", "DER", "-out"])
             .arg(&der)
             .arg("-in")
             .arg(pem)
@@ -357,15 +391,17 @@ fn sess_id_output_is_byte_identical_preloaded() {
         let inputs: [(&str, &Path); 2] = [("PEM", pem), ("DER", &der)];
         for (inform, input) in inputs {
             for opts in options {
-                let run = |preload: bool| -> Output {
-                    openssl(preload, &["sess_id", "-inform", inform, "-in"])
+                let run = |p: Option<&Preload>| -> Output {
+                    openssl(p, &["sess_id", "-inform", inform, "-in"])
                         .arg(input)
                         .args(*opts)
                         .output()
                         .unwrap()
                 };
-                let (plain, pre) = (run(false), run(true));
+                let proof = Preload::new();
+                let (plain, pre) = (run(None), run(Some(&proof)));
                 let what = format!("{name} -inform {inform} {opts:?}");
+                proof.check(&what, &text(&pre.stderr));
                 assert!(plain.status.success(), "{what}: {}", text(&plain.stderr));
                 assert_eq!(pre.status.code(), plain.status.code(), "{what}");
                 assert!(
@@ -382,10 +418,12 @@ fn sess_id_output_is_byte_identical_preloaded() {
     assert_eq!(compared, 4 * 2 * options.len());
     // The runs did print sessions (not two empty outputs).
     let (_, tls13) = &sessions()[2];
-    let out = openssl(true, &["sess_id", "-text", "-noout", "-in"])
+    let proof = Preload::new();
+    let out = openssl(Some(&proof), &["sess_id", "-text", "-noout", "-in"])
         .arg(tls13)
         .output()
         .unwrap();
+    proof.check("sess_id -text", &text(&out.stderr));
     let o = text(&out.stdout);
     assert!(o.contains("Protocol  : TLSv1.3") && o.contains("TLS session ticket lifetime hint"));
 }
@@ -393,8 +431,9 @@ fn sess_id_output_is_byte_identical_preloaded() {
 #[test]
 fn ld_debug_shows_openssl_bound_to_our_functions() {
     let (_, pem) = &sessions()[0];
-    let out = openssl(true, &["sess_id", "-text", "-noout", "-in"])
+    let out = openssl(None, &["sess_id", "-text", "-noout", "-in"])
         .arg(pem)
+        .env("LD_PRELOAD", our_so())
         .env("LD_DEBUG", "bindings")
         .output()
         .unwrap();
@@ -470,6 +509,7 @@ fn scenario(preload: bool, dir: &Dir, tag: &str, flow: &Flow) -> Vec<String> {
         "{tag}: {}",
         server.stderr()
     );
+    server.check_bound(&tag);
     outcomes
 }
 
@@ -558,7 +598,7 @@ fn tls13_external_psk_on_both_sides() {
 
 /// The PSK of a TLS 1.3 session file (its "Resumption PSK").
 fn resumption_psk(f: &Path) -> String {
-    let out = openssl(false, &["sess_id", "-text", "-noout", "-in"])
+    let out = openssl(None, &["sess_id", "-text", "-noout", "-in"])
         .arg(f)
         .output()
         .unwrap();
@@ -653,6 +693,7 @@ fn preloaded_s_client_is_clean_under_valgrind() {
             "{}",
             run.stdout
         );
+        server.check_bound(tag);
         reports.push(valgrind_summary(&run.stderr));
         if preload {
             assert!(
@@ -677,15 +718,17 @@ fn preload_tls(version: &str, preload: bool, probe: bool, env: &[(&str, &str)]) 
     if probe {
         args.push("probe");
     }
-    let so = so();
-    let mut e: Vec<(&str, &str)> = env.to_vec();
-    if preload {
-        e.push(("LD_PRELOAD", &so));
-    }
+    let pre = maybe(preload);
     let mut c = Command::new(&exe);
-    c.args(&args).env_remove("LD_PRELOAD");
-    for (k, v) in e {
+    c.args(&args)
+        .env_remove("LD_PRELOAD")
+        .env_remove("LD_DEBUG")
+        .env_remove("LD_DEBUG_OUTPUT");
+    for (k, v) in env {
         c.env(k, v);
+    }
+    if let Some(p) = &pre {
+        p.apply(&mut c);
     }
     let mut child = c
         .stdout(Stdio::piped())
@@ -700,7 +743,11 @@ fn preload_tls(version: &str, preload: bool, probe: bool, env: &[(&str, &str)]) 
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    child.wait_with_output().unwrap()
+    let out = child.wait_with_output().unwrap();
+    if let Some(p) = &pre {
+        p.check(&format!("preload_tls {version}"), &text(&out.stderr));
+    }
+    out
 }
 
 #[test]
@@ -781,7 +828,13 @@ fn in_process_handshakes_preloaded_are_clean_under_valgrind() {
     let exe = program("preload_tls", PRELOAD_TLS, Target::Libssl);
     let (cert, key) = cert();
     for v in ["tls1_2", "tls1_3"] {
-        let out = Command::new("valgrind")
+        let proof = Preload::new();
+        let out = proof
+            .apply(
+                Command::new("valgrind")
+                    .env_remove("LD_PRELOAD")
+                    .env_remove("LD_DEBUG"),
+            )
             .args([
                 "--quiet",
                 "--leak-check=full",
@@ -791,9 +844,9 @@ fn in_process_handshakes_preloaded_are_clean_under_valgrind() {
             ])
             .arg(&exe)
             .args([cert.to_str().unwrap(), key.to_str().unwrap(), v])
-            .env("LD_PRELOAD", so())
             .output()
             .expect("valgrind");
+        proof.check(&format!("valgrind preload_tls {v}"), &text(&out.stderr));
         assert!(
             out.status.success(),
             "{v}: {}\n{}",

@@ -114,14 +114,16 @@ pub extern "C" fn d2i_from(
     length: c_long,
     ra: usize,
 ) -> *mut SSL_SESSION {
-    if let Some(lib) = caller::libssl_at(ra) {
-        if lib.d2i == 0 {
-            caller::fatal_no_definition("d2i_SSL_SESSION", lib);
+    guard("d2i_SSL_SESSION", 0, std::ptr::null_mut(), || {
+        if let Some(lib) = caller::libssl_at(ra) {
+            if lib.d2i == 0 {
+                caller::fatal_no_definition("d2i_SSL_SESSION", lib);
+            }
+            // SAFETY: the calling libssl's own decoder, for it, with its arguments unchanged.
+            return unsafe { std::mem::transmute::<usize, D2i>(lib.d2i)(a, pp, length) };
         }
-        // SAFETY: the calling libssl's own decoder, for it, with its arguments unchanged.
-        return unsafe { std::mem::transmute::<usize, D2i>(lib.d2i)(a, pp, length) };
-    }
-    d2i_ours(a, pp, length)
+        d2i_ours(a, pp, length)
+    })
 }
 
 /// `d2i_SSL_SESSION` for anyone but libssl: a session of ours.

@@ -20,10 +20,13 @@ pub extern "C" fn CRYPTO_get_ex_new_index(
     dup_func: Option<CRYPTO_EX_dup>,
     free_func: Option<CRYPTO_EX_free>,
 ) -> c_int {
-    exdata::before_registration(class_index);
-    let idx = exdata::libcrypto_new_index(class_index, argl, argp, new_func, dup_func, free_func);
-    exdata::registered(class_index, idx, argl, argp, new_func, dup_func, free_func);
-    idx
+    guard("CRYPTO_get_ex_new_index", 0, -1, || {
+        exdata::before_registration(class_index);
+        let idx =
+            exdata::libcrypto_new_index(class_index, argl, argp, new_func, dup_func, free_func);
+        exdata::registered(class_index, idx, argl, argp, new_func, dup_func, free_func);
+        idx
+    })
 }
 
 /// libcrypto's CRYPTO_free_ex_index(), passed through unchanged: the index's callbacks
@@ -33,18 +36,20 @@ pub extern "C" fn CRYPTO_get_ex_new_index(
 /// ssl-session defines it to keep its copy of the session ex_data callbacks current.
 #[no_mangle]
 pub extern "C" fn CRYPTO_free_ex_index(class_index: c_int, idx: c_int) -> c_int {
-    let r = match next_fn!(
-        CRYPTO_free_ex_index,
-        unsafe extern "C" fn(c_int, c_int) -> c_int
-    ) {
-        // SAFETY: forwarded unchanged to libcrypto's definition.
-        Some(f) => unsafe { f(class_index, idx) },
-        None => 0,
-    };
-    if r == 1 {
-        exdata::unregistered(class_index, idx);
-    }
-    r
+    guard("CRYPTO_free_ex_index", 0, 0, || {
+        let r = match next_fn!(
+            CRYPTO_free_ex_index,
+            unsafe extern "C" fn(c_int, c_int) -> c_int
+        ) {
+            // SAFETY: forwarded unchanged to libcrypto's definition.
+            Some(f) => unsafe { f(class_index, idx) },
+            None => 0,
+        };
+        if r == 1 {
+            exdata::unregistered(class_index, idx);
+        }
+        r
+    })
 }
 
 /// Stores `data` in slot `idx` of the session's ex_data. Any `idx >= 0` works, whether or

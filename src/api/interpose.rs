@@ -6,6 +6,8 @@
 //! return 0. They are not part of the session API, nor of include/ssl.h.
 
 use crate::boundary::{self, FindCb, GetCb, Side, Ssl, SslCtx, UseCb};
+use crate::ffi::guard;
+use crate::misuse::{self, Misuse};
 use crate::{next_fn, SSL_SESSION};
 use libc::{c_int, c_void};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,17 +21,19 @@ type SessFn<T> = unsafe extern "C" fn(*mut T, *mut SSL_SESSION) -> c_int;
 /// (it has no cipher) or was freed (reported).
 #[no_mangle]
 pub extern "C" fn SSL_set_session(to: *mut Ssl, session: *mut SSL_SESSION) -> c_int {
-    let Some(f) = next_fn!(SSL_set_session, SessFn<Ssl>) else {
-        return 0;
-    };
-    // SAFETY: libssl's function, with libssl's objects.
-    boundary::lend(
-        "SSL_set_session",
-        c"SSL_set_session",
-        session,
-        0,
-        |s| unsafe { f(to, s) },
-    )
+    guard("SSL_set_session", session as usize, 0, || {
+        let Some(f) = next_fn!(SSL_set_session, SessFn<Ssl>) else {
+            return 0;
+        };
+        // SAFETY: libssl's function, with libssl's objects.
+        boundary::lend(
+            "SSL_set_session",
+            c"SSL_set_session",
+            session,
+            0,
+            |s| unsafe { f(to, s) },
+        )
+    })
 }
 
 /// libssl's SSL_CTX_add_session(). A session of ours is cached as a libssl copy holding
@@ -38,17 +42,19 @@ pub extern "C" fn SSL_set_session(to: *mut Ssl, session: *mut SSL_SESSION) -> c_
 /// replaces the cached one; the reference count of `session` ends the same).
 #[no_mangle]
 pub extern "C" fn SSL_CTX_add_session(ctx: *mut SslCtx, session: *mut SSL_SESSION) -> c_int {
-    let Some(f) = next_fn!(SSL_CTX_add_session, SessFn<SslCtx>) else {
-        return 0;
-    };
-    // SAFETY: libssl's function, with libssl's objects.
-    boundary::lend(
-        "SSL_CTX_add_session",
-        c"SSL_CTX_add_session",
-        session,
-        0,
-        |s| unsafe { f(ctx, s) },
-    )
+    guard("SSL_CTX_add_session", session as usize, 0, || {
+        let Some(f) = next_fn!(SSL_CTX_add_session, SessFn<SslCtx>) else {
+            return 0;
+        };
+        // SAFETY: libssl's function, with libssl's objects.
+        boundary::lend(
+            "SSL_CTX_add_session",
+            c"SSL_CTX_add_session",
+            session,
+            0,
+            |s| unsafe { f(ctx, s) },
+        )
+    })
 }
 
 /// libssl's SSL_CTX_remove_session(). For a session of ours, the cached session with its
@@ -56,31 +62,43 @@ pub extern "C" fn SSL_CTX_add_session(ctx: *mut SslCtx, session: *mut SSL_SESSIO
 /// resumable, as OpenSSL marks it. The remove callback receives libssl's copy.
 #[no_mangle]
 pub extern "C" fn SSL_CTX_remove_session(ctx: *mut SslCtx, session: *mut SSL_SESSION) -> c_int {
-    let Some(f) = next_fn!(SSL_CTX_remove_session, SessFn<SslCtx>) else {
-        return 0;
-    };
-    let ours = crate::object::live(session as usize);
-    // SAFETY: libssl's function, with libssl's objects.
-    let r = boundary::lend(
-        "SSL_CTX_remove_session",
-        c"SSL_CTX_remove_session",
-        session,
-        0,
-        |s| unsafe { f(ctx, s) },
-    );
-    if let Some(s) = ours {
-        let mut d = s.data().write();
-        if !d.session_id.as_slice().is_empty() {
-            d.not_resumable = true;
+    guard("SSL_CTX_remove_session", session as usize, 0, || {
+        let Some(f) = next_fn!(SSL_CTX_remove_session, SessFn<SslCtx>) else {
+            return 0;
+        };
+        // Held over the call: when the cache's copy holds the last reference to ours,
+        // libssl's free of that copy would otherwise destroy ours before it is marked.
+        // (`Some(false)`: saturated, never freed, so nothing to hold.)
+        let held = crate::object::live(session as usize).filter(|s| s.try_up_ref().is_some());
+        // SAFETY: libssl's function, with libssl's objects.
+        let r = boundary::lend(
+            "SSL_CTX_remove_session",
+            c"SSL_CTX_remove_session",
+            session,
+            0,
+            |s| unsafe { f(ctx, s) },
+        );
+        if let Some(s) = held {
+            {
+                let mut d = s.data().write();
+                if !d.session_id.as_slice().is_empty() {
+                    d.not_resumable = true;
+                }
+            }
+            crate::api::lifecycle::SSL_SESSION_free(s.as_c());
         }
-    }
-    r
+        r
+    })
 }
 
 /// What libssl is given for the application's callback `cb` on `obj` (an SSL_CTX when
 /// `ctx`): our trampoline, with `cb` kept in the object's record (field `field`), or NULL
-/// (the record cleared). Without a record (no libcrypto index), `cb` itself.
+/// (the record cleared). Without a record (libcrypto gave no ex_data index, or could not
+/// store it: out of memory) the setter fails: a report naming `func` (then abort, or in
+/// warn mode NULL: no callback), never `cb` itself, which would be handed libssl's
+/// sessions in place of the application's.
 fn wrap(
+    func: &'static str,
     obj: *mut c_void,
     ctx: bool,
     field: fn(&Side) -> &AtomicUsize,
@@ -98,7 +116,10 @@ fn wrap(
             field(side).store(cb, Ordering::Release);
             trampoline
         }
-        None => cb,
+        None => {
+            misuse::report(func, obj as usize, Misuse::CallbackNotSet);
+            0
+        }
     }
 }
 
@@ -107,31 +128,54 @@ fn wrap(
 /// over the reference `cb` gave).
 #[no_mangle]
 pub extern "C" fn SSL_CTX_set_psk_use_session_callback(ctx: *mut SslCtx, cb: Option<UseCb>) {
-    let Some(f) = next_fn!(
-        SSL_CTX_set_psk_use_session_callback,
-        unsafe extern "C" fn(*mut SslCtx, usize)
-    ) else {
-        return;
-    };
-    let t = boundary::use_trampoline as UseCb as usize;
-    let w = wrap(ctx, true, |s| &s.use_cb, cb.map_or(0, |c| c as usize), t);
-    // SAFETY: libssl's setter, given a callback or NULL.
-    unsafe { f(ctx, w) }
+    guard(
+        "SSL_CTX_set_psk_use_session_callback",
+        ctx as usize,
+        (),
+        || {
+            let Some(f) = next_fn!(
+                SSL_CTX_set_psk_use_session_callback,
+                unsafe extern "C" fn(*mut SslCtx, usize)
+            ) else {
+                return;
+            };
+            let t = boundary::use_trampoline as UseCb as usize;
+            let w = wrap(
+                "SSL_CTX_set_psk_use_session_callback",
+                ctx,
+                true,
+                |s| &s.use_cb,
+                cb.map_or(0, |c| c as usize),
+                t,
+            );
+            // SAFETY: libssl's setter, given a callback or NULL.
+            unsafe { f(ctx, w) }
+        },
+    )
 }
 
 /// libssl's SSL_set_psk_use_session_callback(), wrapped as for the SSL_CTX.
 #[no_mangle]
 pub extern "C" fn SSL_set_psk_use_session_callback(s: *mut Ssl, cb: Option<UseCb>) {
-    let Some(f) = next_fn!(
-        SSL_set_psk_use_session_callback,
-        unsafe extern "C" fn(*mut Ssl, usize)
-    ) else {
-        return;
-    };
-    let t = boundary::use_trampoline as UseCb as usize;
-    let w = wrap(s, false, |s| &s.use_cb, cb.map_or(0, |c| c as usize), t);
-    // SAFETY: libssl's setter, given a callback or NULL.
-    unsafe { f(s, w) }
+    guard("SSL_set_psk_use_session_callback", s as usize, (), || {
+        let Some(f) = next_fn!(
+            SSL_set_psk_use_session_callback,
+            unsafe extern "C" fn(*mut Ssl, usize)
+        ) else {
+            return;
+        };
+        let t = boundary::use_trampoline as UseCb as usize;
+        let w = wrap(
+            "SSL_set_psk_use_session_callback",
+            s,
+            false,
+            |s| &s.use_cb,
+            cb.map_or(0, |c| c as usize),
+            t,
+        );
+        // SAFETY: libssl's setter, given a callback or NULL.
+        unsafe { f(s, w) }
+    })
 }
 
 /// libssl's SSL_CTX_set_psk_find_session_callback(). libssl gets our wrapper, which calls
@@ -139,31 +183,54 @@ pub extern "C" fn SSL_set_psk_use_session_callback(s: *mut Ssl, cb: Option<UseCb
 /// over the reference `cb` gave).
 #[no_mangle]
 pub extern "C" fn SSL_CTX_set_psk_find_session_callback(ctx: *mut SslCtx, cb: Option<FindCb>) {
-    let Some(f) = next_fn!(
-        SSL_CTX_set_psk_find_session_callback,
-        unsafe extern "C" fn(*mut SslCtx, usize)
-    ) else {
-        return;
-    };
-    let t = boundary::find_trampoline as FindCb as usize;
-    let w = wrap(ctx, true, |s| &s.find_cb, cb.map_or(0, |c| c as usize), t);
-    // SAFETY: libssl's setter, given a callback or NULL.
-    unsafe { f(ctx, w) }
+    guard(
+        "SSL_CTX_set_psk_find_session_callback",
+        ctx as usize,
+        (),
+        || {
+            let Some(f) = next_fn!(
+                SSL_CTX_set_psk_find_session_callback,
+                unsafe extern "C" fn(*mut SslCtx, usize)
+            ) else {
+                return;
+            };
+            let t = boundary::find_trampoline as FindCb as usize;
+            let w = wrap(
+                "SSL_CTX_set_psk_find_session_callback",
+                ctx,
+                true,
+                |s| &s.find_cb,
+                cb.map_or(0, |c| c as usize),
+                t,
+            );
+            // SAFETY: libssl's setter, given a callback or NULL.
+            unsafe { f(ctx, w) }
+        },
+    )
 }
 
 /// libssl's SSL_set_psk_find_session_callback(), wrapped as for the SSL_CTX.
 #[no_mangle]
 pub extern "C" fn SSL_set_psk_find_session_callback(s: *mut Ssl, cb: Option<FindCb>) {
-    let Some(f) = next_fn!(
-        SSL_set_psk_find_session_callback,
-        unsafe extern "C" fn(*mut Ssl, usize)
-    ) else {
-        return;
-    };
-    let t = boundary::find_trampoline as FindCb as usize;
-    let w = wrap(s, false, |s| &s.find_cb, cb.map_or(0, |c| c as usize), t);
-    // SAFETY: libssl's setter, given a callback or NULL.
-    unsafe { f(s, w) }
+    guard("SSL_set_psk_find_session_callback", s as usize, (), || {
+        let Some(f) = next_fn!(
+            SSL_set_psk_find_session_callback,
+            unsafe extern "C" fn(*mut Ssl, usize)
+        ) else {
+            return;
+        };
+        let t = boundary::find_trampoline as FindCb as usize;
+        let w = wrap(
+            "SSL_set_psk_find_session_callback",
+            s,
+            false,
+            |s| &s.find_cb,
+            cb.map_or(0, |c| c as usize),
+            t,
+        );
+        // SAFETY: libssl's setter, given a callback or NULL.
+        unsafe { f(s, w) }
+    })
 }
 
 /// libssl's SSL_CTX_sess_set_get_cb(). libssl gets our wrapper, which calls `cb` and
@@ -172,21 +239,36 @@ pub extern "C" fn SSL_set_psk_find_session_callback(s: *mut Ssl, cb: Option<Find
 /// reference `cb` handed over is released and the copy holds one instead.
 #[no_mangle]
 pub extern "C" fn SSL_CTX_sess_set_get_cb(ctx: *mut SslCtx, cb: Option<GetCb>) {
-    let Some(f) = next_fn!(
-        SSL_CTX_sess_set_get_cb,
-        unsafe extern "C" fn(*mut SslCtx, usize)
-    ) else {
-        return;
-    };
-    let t = boundary::get_trampoline as GetCb as usize;
-    let w = wrap(ctx, true, |s| &s.get_cb, cb.map_or(0, |c| c as usize), t);
-    // SAFETY: libssl's setter, given a callback or NULL.
-    unsafe { f(ctx, w) }
+    guard("SSL_CTX_sess_set_get_cb", ctx as usize, (), || {
+        let Some(f) = next_fn!(
+            SSL_CTX_sess_set_get_cb,
+            unsafe extern "C" fn(*mut SslCtx, usize)
+        ) else {
+            return;
+        };
+        let t = boundary::get_trampoline as GetCb as usize;
+        let w = wrap(
+            "SSL_CTX_sess_set_get_cb",
+            ctx,
+            true,
+            |s| &s.get_cb,
+            cb.map_or(0, |c| c as usize),
+            t,
+        );
+        // SAFETY: libssl's setter, given a callback or NULL.
+        unsafe { f(ctx, w) }
+    })
 }
 
 /// libssl's SSL_CTX_sess_get_get_cb(): the application's callback, not our wrapper.
 #[no_mangle]
 pub extern "C" fn SSL_CTX_sess_get_get_cb(ctx: *mut SslCtx) -> Option<GetCb> {
+    guard("SSL_CTX_sess_get_get_cb", ctx as usize, None, || {
+        get_get_cb(ctx)
+    })
+}
+
+fn get_get_cb(ctx: *mut SslCtx) -> Option<GetCb> {
     let f = next_fn!(
         SSL_CTX_sess_get_get_cb,
         unsafe extern "C" fn(*mut SslCtx) -> Option<GetCb>

@@ -31,18 +31,18 @@ pub extern "C" fn SSL_SESSION_new() -> *mut SSL_SESSION {
 
 /// `SSL_SESSION_new` called from return address `ra`.
 extern "C" fn new_from(ra: usize) -> *mut SSL_SESSION {
-    if let Some(lib) = caller::libssl_at(ra) {
-        if lib.new == 0 {
-            caller::fatal_no_definition("SSL_SESSION_new", lib);
-        }
-        // SAFETY: the calling libssl's own constructor (found in its own symbols), for it.
-        let s = unsafe {
-            std::mem::transmute::<usize, unsafe extern "C" fn() -> *mut SSL_SESSION>(lib.new)()
-        };
-        crate::preload::born(s, ra);
-        return s;
-    }
     guard("SSL_SESSION_new", 0, std::ptr::null_mut(), || {
+        if let Some(lib) = caller::libssl_at(ra) {
+            if lib.new == 0 {
+                caller::fatal_no_definition("SSL_SESSION_new", lib);
+            }
+            // SAFETY: the calling libssl's own constructor (found in its own symbols), for it.
+            let s = unsafe {
+                std::mem::transmute::<usize, unsafe extern "C" fn() -> *mut SSL_SESSION>(lib.new)()
+            };
+            crate::preload::born(s, ra);
+            return s;
+        }
         // SAFETY: time(NULL) only reads the clock.
         let now = unsafe { libc::time(std::ptr::null_mut()) } as i64;
         Session::create(|| SessionData::new(now)).map_or(std::ptr::null_mut(), |s| s.as_c())

@@ -4,6 +4,7 @@
 use crate::api::codec::{d2i_ours, i2d_SSL_SESSION};
 use crate::caller;
 use crate::crypto::{self, D2iOfVoid, I2dOfVoid};
+use crate::ffi::guard;
 use crate::{BIO, SSL_SESSION};
 use libc::{c_int, c_void, FILE};
 
@@ -78,18 +79,20 @@ extern "C" fn read_bio_from(
     u: *mut c_void,
     ra: usize,
 ) -> *mut SSL_SESSION {
-    // SAFETY: libcrypto's reader with the right d2i, exactly as libssl calls it.
-    unsafe {
-        crypto::PEM_ASN1_read_bio(
-            d2i(ra, "PEM_read_bio_SSL_SESSION"),
-            LABEL.as_ptr(),
-            out.cast(),
-            x.cast(),
-            cb,
-            u,
-        )
-    }
-    .cast()
+    guard("PEM_read_bio_SSL_SESSION", 0, std::ptr::null_mut(), || {
+        // SAFETY: libcrypto's reader with the right d2i, exactly as libssl calls it.
+        unsafe {
+            crypto::PEM_ASN1_read_bio(
+                d2i(ra, "PEM_read_bio_SSL_SESSION"),
+                LABEL.as_ptr(),
+                out.cast(),
+                x.cast(),
+                cb,
+                u,
+            )
+        }
+        .cast()
+    })
 }
 
 /// PEM_read_bio_SSL_SESSION() from a stdio stream.
@@ -124,61 +127,67 @@ extern "C" fn read_from(
     u: *mut c_void,
     ra: usize,
 ) -> *mut SSL_SESSION {
-    if out.is_null() {
-        return std::ptr::null_mut();
-    }
-    // SAFETY: libcrypto's reader with the right d2i, exactly as libssl calls it.
-    unsafe {
-        crypto::PEM_ASN1_read(
-            d2i(ra, "PEM_read_SSL_SESSION"),
-            LABEL.as_ptr(),
-            out,
-            x.cast(),
-            cb,
-            u,
-        )
-    }
-    .cast()
+    guard("PEM_read_SSL_SESSION", 0, std::ptr::null_mut(), || {
+        if out.is_null() {
+            return std::ptr::null_mut();
+        }
+        // SAFETY: libcrypto's reader with the right d2i, exactly as libssl calls it.
+        unsafe {
+            crypto::PEM_ASN1_read(
+                d2i(ra, "PEM_read_SSL_SESSION"),
+                LABEL.as_ptr(),
+                out,
+                x.cast(),
+                cb,
+                u,
+            )
+        }
+        .cast()
+    })
 }
 
 /// Writes `x` as PEM (64-column base64 of its DER, no encryption). Returns 1, or 0 if
 /// `x` is NULL or cannot be encoded (no cipher), with libcrypto's PEM error queued.
 #[no_mangle]
 pub extern "C" fn PEM_write_bio_SSL_SESSION(out: *mut BIO, x: *const SSL_SESSION) -> c_int {
-    // SAFETY: libcrypto's writer with our i2d, exactly as libssl calls it.
-    unsafe {
-        crypto::PEM_ASN1_write_bio(
-            i2d(),
-            LABEL.as_ptr(),
-            out.cast(),
-            x.cast(),
-            std::ptr::null(),
-            std::ptr::null(),
-            0,
-            std::ptr::null(),
-            std::ptr::null_mut(),
-        )
-    }
+    guard("PEM_write_bio_SSL_SESSION", x as usize, 0, || {
+        // SAFETY: libcrypto's writer with our i2d, exactly as libssl calls it.
+        unsafe {
+            crypto::PEM_ASN1_write_bio(
+                i2d(),
+                LABEL.as_ptr(),
+                out.cast(),
+                x.cast(),
+                std::ptr::null(),
+                std::ptr::null(),
+                0,
+                std::ptr::null(),
+                std::ptr::null_mut(),
+            )
+        }
+    })
 }
 
 /// PEM_write_bio_SSL_SESSION() to a stdio stream; 0 also for a NULL stream.
 #[no_mangle]
 pub extern "C" fn PEM_write_SSL_SESSION(out: *mut FILE, x: *const SSL_SESSION) -> c_int {
-    if out.is_null() {
-        return 0;
-    }
-    // SAFETY: libcrypto's writer with our i2d, exactly as libssl calls it.
-    unsafe {
-        crypto::PEM_ASN1_write(
-            i2d(),
-            LABEL.as_ptr(),
-            out,
-            x.cast(),
-            std::ptr::null(),
-            std::ptr::null(),
-            0,
-            std::ptr::null(),
-            std::ptr::null_mut(),
-        )
-    }
+    guard("PEM_write_SSL_SESSION", x as usize, 0, || {
+        if out.is_null() {
+            return 0;
+        }
+        // SAFETY: libcrypto's writer with our i2d, exactly as libssl calls it.
+        unsafe {
+            crypto::PEM_ASN1_write(
+                i2d(),
+                LABEL.as_ptr(),
+                out,
+                x.cast(),
+                std::ptr::null(),
+                std::ptr::null(),
+                0,
+                std::ptr::null(),
+                std::ptr::null_mut(),
+            )
+        }
+    })
 }

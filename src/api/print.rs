@@ -3,7 +3,7 @@
 //! `text.rs`, piece by piece as OpenSSL 3.0 writes it, so a failing BIO sees the same prefix.
 
 use crate::crypto;
-use crate::ffi::with_session;
+use crate::ffi::{guard, with_session};
 use crate::text::{self, Sink};
 use crate::{forward, next_fn, BIO, SSL_SESSION};
 use libc::{c_char, c_int, c_void, FILE};
@@ -88,23 +88,25 @@ pub extern "C" fn SSL_SESSION_print(fp: *mut BIO, ses: *const SSL_SESSION) -> c_
 /// `fp` (OpenSSL crashes), or a BIO that cannot be made (ERR_R_BUF_LIB queued).
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_print_fp(fp: *mut FILE, ses: *const SSL_SESSION) -> c_int {
-    if fp.is_null() || ses.is_null() {
-        return 0;
-    }
-    // SAFETY: a BIO over the caller's stream that does not close it.
-    let b = unsafe { crypto::BIO_new_fp(fp, crypto::BIO_NOCLOSE) };
-    if b.is_null() {
-        crypto::raise(
-            crypto::ERR_LIB_SSL,
-            crypto::ERR_R_BUF_LIB,
-            c"SSL_SESSION_print_fp",
-        );
-        return 0;
-    }
-    let r = SSL_SESSION_print(b.cast(), ses);
-    // SAFETY: the BIO we made.
-    unsafe { crypto::BIO_free(b) };
-    r
+    guard("SSL_SESSION_print_fp", ses as usize, 0, || {
+        if fp.is_null() || ses.is_null() {
+            return 0;
+        }
+        // SAFETY: a BIO over the caller's stream that does not close it.
+        let b = unsafe { crypto::BIO_new_fp(fp, crypto::BIO_NOCLOSE) };
+        if b.is_null() {
+            crypto::raise(
+                crypto::ERR_LIB_SSL,
+                crypto::ERR_R_BUF_LIB,
+                c"SSL_SESSION_print_fp",
+            );
+            return 0;
+        }
+        let r = SSL_SESSION_print(b.cast(), ses);
+        // SAFETY: the BIO we made.
+        unsafe { crypto::BIO_free(b) };
+        r
+    })
 }
 
 /// Writes the session's NSS key log line, `RSA Session-ID:<hex> Master-Key:<hex>`, with a

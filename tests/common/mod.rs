@@ -69,7 +69,11 @@ pub fn program(name: &str, obj: &str, target: Target) -> PathBuf {
         Target::Ours => {
             soname_link();
             let dir = lib_dir();
+            // DT_RPATH, not RUNPATH: searched before LD_LIBRARY_PATH, which `cargo test`
+            // sets to include target/<profile>, where a stale library from the last
+            // `cargo build` may lie and would silently stand in for the one under test.
             cc.arg(format!("-L{}", dir.display()))
+                .arg("-Wl,--disable-new-dtags")
                 .arg(format!("-Wl,-rpath,{}", dir.display()))
                 .arg("-lssl_session")
                 // Programs that use ex_data call CRYPTO_get_ex_new_index (the macro).
@@ -90,9 +94,17 @@ pub fn program(name: &str, obj: &str, target: Target) -> PathBuf {
     exe
 }
 
+/// Run `exe` with `env` added. An `LD_PRELOAD` (or `LD_DEBUG`) inherited from the test
+/// runner is never passed on: a preload reaches a program only when `env` asks for it, so
+/// the reference side of a differential runs on libssl alone. Nor is cargo's
+/// `LD_LIBRARY_PATH` (see `program`).
 pub fn run(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut c = Command::new(exe);
-    c.args(args);
+    c.args(args)
+        .env_remove("LD_LIBRARY_PATH")
+        .env_remove("LD_PRELOAD")
+        .env_remove("LD_DEBUG")
+        .env_remove("LD_DEBUG_OUTPUT");
     for (k, v) in env {
         c.env(k, v);
     }
@@ -120,4 +132,93 @@ pub fn needed(path: &Path) -> Vec<String> {
                 .map(|s| s.trim_end_matches(']').to_string())
         })
         .collect()
+}
+
+/// A preloaded run that must prove our library was bound: `LD_PRELOAD` names our library,
+/// and the dynamic linker's binding log (`LD_DEBUG=bindings`, written to files in a
+/// directory of its own so the program's stderr stays as it is) must show at least one
+/// symbol bound to it. Without this a refused preload ("ERROR: ld.so: object ... cannot
+/// be preloaded ... ignored") leaves the program running on libssl alone, and a
+/// differential against libssl passes whatever our library does.
+pub struct Preload {
+    dir: PathBuf,
+}
+
+impl Preload {
+    pub fn new() -> Preload {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let n = N.fetch_add(1, Ordering::Relaxed);
+        let dir = lib_dir().join(format!("ldlog-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Preload { dir }
+    }
+
+    /// The variables that preload our library and log the bindings.
+    pub fn vars(&self) -> [(&'static str, String); 3] {
+        [
+            ("LD_PRELOAD", our_so().to_str().unwrap().to_string()),
+            ("LD_DEBUG", "bindings".to_string()),
+            (
+                "LD_DEBUG_OUTPUT",
+                self.dir.join("ld").to_str().unwrap().to_string(),
+            ),
+        ]
+    }
+
+    /// Set the variables on `c`.
+    pub fn apply<'c>(&self, c: &'c mut Command) -> &'c mut Command {
+        for (k, v) in self.vars() {
+            c.env(k, v);
+        }
+        c
+    }
+
+    /// Panic unless the run (whose stderr is `stderr`) had our library bound: no ld.so
+    /// error, and a "binding file ... to .../libssl_session.so" line in the log.
+    pub fn check(&self, what: &str, stderr: &str) {
+        assert!(
+            !stderr.contains("ERROR: ld.so"),
+            "{what}: the dynamic linker refused the preload:\n{stderr}"
+        );
+        let mut log = String::new();
+        for e in std::fs::read_dir(&self.dir).unwrap().flatten() {
+            log.push_str(&text(&std::fs::read(e.path()).unwrap_or_default()));
+        }
+        let bound = log.lines().any(|l| {
+            l.contains("binding file ")
+                && l.split_once(" to ")
+                    .is_some_and(|(_, to)| to.contains("libssl_session.so ["))
+        });
+        assert!(
+            bound,
+            "{what}: no symbol was bound to libssl_session.so (preload not in effect); \
+             LD_DEBUG log has {} lines",
+            log.lines().count()
+        );
+    }
+}
+
+impl Default for Preload {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Drop for Preload {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `run` with our library preloaded, checked to have been bound (`Preload::check`).
+pub fn run_preloaded(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let p = Preload::new();
+    let vars = p.vars();
+    let mut all: Vec<(&str, &str)> = env.to_vec();
+    all.extend(vars.iter().map(|(k, v)| (*k, v.as_str())));
+    let out = run(exe, args, &all);
+    p.check(&exe.display().to_string(), &text(&out.stderr));
+    out
 }
