@@ -342,7 +342,9 @@ pub fn unloaded() {
 /// cbindgen:ignore
 #[no_mangle]
 pub extern "C" fn dlclose(handle: *mut libc::c_void) -> libc::c_int {
-    let r = real_dlclose(handle);
-    unloaded();
-    r
+    crate::ffi::guard("dlclose", 0, -1, || {
+        let r = real_dlclose(handle);
+        unloaded();
+        r
+    })
 }

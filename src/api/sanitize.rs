@@ -36,18 +36,25 @@ pub extern "C" fn SSL_get_session(ssl: *const Ssl) -> *mut SSL_SESSION {
 }
 
 extern "C" fn get_session_from(ssl: *const Ssl, ra: usize) -> *mut SSL_SESSION {
-    let Some(f) = next_fn!(
-        SSL_get_session,
-        unsafe extern "C" fn(*const Ssl) -> *mut SSL_SESSION
-    ) else {
-        return std::ptr::null_mut();
-    };
-    // SAFETY: libssl's getter on libssl's SSL.
-    let s = unsafe { f(ssl) };
-    if crate::object::slot(s as usize).is_none() {
-        preload::seen_get(s, Kind::GetSession, ra);
-    }
-    s
+    crate::ffi::guard(
+        "SSL_get_session",
+        ssl as usize,
+        std::ptr::null_mut(),
+        || {
+            let Some(f) = next_fn!(
+                SSL_get_session,
+                unsafe extern "C" fn(*const Ssl) -> *mut SSL_SESSION
+            ) else {
+                return std::ptr::null_mut();
+            };
+            // SAFETY: libssl's getter on libssl's SSL.
+            let s = unsafe { f(ssl) };
+            if crate::object::slot(s as usize).is_none() {
+                preload::seen_get(s, Kind::GetSession, ra);
+            }
+            s
+        },
+    )
 }
 
 /// libssl's SSL_get1_session(): the SSL's session with one reference for the caller.
@@ -66,18 +73,25 @@ pub extern "C" fn SSL_get1_session(ssl: *mut Ssl) -> *mut SSL_SESSION {
 }
 
 extern "C" fn get1_session_from(ssl: *mut Ssl, ra: usize) -> *mut SSL_SESSION {
-    let Some(f) = next_fn!(
-        SSL_get1_session,
-        unsafe extern "C" fn(*mut Ssl) -> *mut SSL_SESSION
-    ) else {
-        return std::ptr::null_mut();
-    };
-    // SAFETY: libssl's function on libssl's SSL; its nested up_ref is this call's.
-    let s = preload::sanitizer::quietly(|| unsafe { f(ssl) });
-    if crate::object::slot(s as usize).is_none() {
-        preload::seen_get(s, Kind::Get1Session, ra);
-    }
-    s
+    crate::ffi::guard(
+        "SSL_get1_session",
+        ssl as usize,
+        std::ptr::null_mut(),
+        || {
+            let Some(f) = next_fn!(
+                SSL_get1_session,
+                unsafe extern "C" fn(*mut Ssl) -> *mut SSL_SESSION
+            ) else {
+                return std::ptr::null_mut();
+            };
+            // SAFETY: libssl's function on libssl's SSL; its nested up_ref is this call's.
+            let s = preload::sanitizer::quietly(|| unsafe { f(ssl) });
+            if crate::object::slot(s as usize).is_none() {
+                preload::seen_get(s, Kind::Get1Session, ra);
+            }
+            s
+        },
+    )
 }
 
 // ---- entry points whose session frees are libssl's ------------------------------------
@@ -85,37 +99,43 @@ extern "C" fn get1_session_from(ssl: *mut Ssl, ra: usize) -> *mut SSL_SESSION {
 /// libssl's SSL_free(). Session frees it makes are reported as `SSL_free → ...`.
 #[no_mangle]
 pub extern "C" fn SSL_free(ssl: *mut Ssl) {
-    let Some(f) = next_fn!(SSL_free, unsafe extern "C" fn(*mut Ssl)) else {
-        return;
-    };
-    if !ssl.is_null() {
-        SWITCHED.lock().remove(&(ssl as usize));
-    }
-    // SAFETY: libssl's function with the caller's SSL.
-    origin::within("SSL_free", || unsafe { f(ssl) })
+    crate::ffi::guard("SSL_free", ssl as usize, (), || {
+        let Some(f) = next_fn!(SSL_free, unsafe extern "C" fn(*mut Ssl)) else {
+            return;
+        };
+        if !ssl.is_null() {
+            SWITCHED.lock().remove(&(ssl as usize));
+        }
+        // SAFETY: libssl's function with the caller's SSL.
+        origin::within("SSL_free", || unsafe { f(ssl) })
+    })
 }
 
 /// libssl's SSL_CTX_free().
 #[no_mangle]
 pub extern "C" fn SSL_CTX_free(ctx: *mut SslCtx) {
-    let Some(f) = next_fn!(SSL_CTX_free, unsafe extern "C" fn(*mut SslCtx)) else {
-        return;
-    };
-    // SAFETY: libssl's function with the caller's SSL_CTX.
-    origin::within("SSL_CTX_free", || unsafe { f(ctx) })
+    crate::ffi::guard("SSL_CTX_free", ctx as usize, (), || {
+        let Some(f) = next_fn!(SSL_CTX_free, unsafe extern "C" fn(*mut SslCtx)) else {
+            return;
+        };
+        // SAFETY: libssl's function with the caller's SSL_CTX.
+        origin::within("SSL_CTX_free", || unsafe { f(ctx) })
+    })
 }
 
 /// libssl's SSL_CTX_flush_sessions().
 #[no_mangle]
 pub extern "C" fn SSL_CTX_flush_sessions(ctx: *mut SslCtx, tm: c_long) {
-    let Some(f) = next_fn!(
-        SSL_CTX_flush_sessions,
-        unsafe extern "C" fn(*mut SslCtx, c_long)
-    ) else {
-        return;
-    };
-    // SAFETY: libssl's function with the caller's arguments.
-    origin::within("SSL_CTX_flush_sessions", || unsafe { f(ctx, tm) })
+    crate::ffi::guard("SSL_CTX_flush_sessions", ctx as usize, (), || {
+        let Some(f) = next_fn!(
+            SSL_CTX_flush_sessions,
+            unsafe extern "C" fn(*mut SslCtx, c_long)
+        ) else {
+            return;
+        };
+        // SAFETY: libssl's function with the caller's arguments.
+        origin::within("SSL_CTX_flush_sessions", || unsafe { f(ctx, tm) })
+    })
 }
 
 // ---- the new-session callback ---------------------------------------------------------
@@ -138,84 +158,97 @@ pub(crate) fn at_exit() {
 }
 
 unsafe extern "C" fn new_trampoline(ssl: *mut Ssl, sess: *mut SSL_SESSION) -> c_int {
-    let ctx = SWITCHED.lock().get(&(ssl as usize)).copied().or_else(|| {
-        let g = next_fn!(
-            SSL_get_SSL_CTX,
-            unsafe extern "C" fn(*const Ssl) -> *mut SslCtx
-        )?;
-        // SAFETY: libssl's getter on libssl's SSL.
-        Some(unsafe { g(ssl) } as usize)
-    });
-    let cb = ctx.and_then(|c| NEW_CBS.lock().get(&c).copied());
-    let Some(cb) = cb else {
-        return 0;
-    };
-    // SAFETY: the application's callback, with libssl's arguments.
-    let r = unsafe { std::mem::transmute::<usize, NewCb>(cb)(ssl, sess) };
-    preload::new_cb_returned(sess, r != 0, cb);
-    r
+    crate::ffi::guard("new_session_cb", sess as usize, 0, || {
+        let ctx = SWITCHED.lock().get(&(ssl as usize)).copied().or_else(|| {
+            let g = next_fn!(
+                SSL_get_SSL_CTX,
+                unsafe extern "C" fn(*const Ssl) -> *mut SslCtx
+            )?;
+            // SAFETY: libssl's getter on libssl's SSL.
+            Some(unsafe { g(ssl) } as usize)
+        });
+        let cb = ctx.and_then(|c| NEW_CBS.lock().get(&c).copied());
+        let Some(cb) = cb else {
+            return 0;
+        };
+        // SAFETY: the application's callback, with libssl's arguments.
+        let r = unsafe { std::mem::transmute::<usize, NewCb>(cb)(ssl, sess) };
+        preload::new_cb_returned(sess, r != 0, cb);
+        r
+    })
 }
 
 /// libssl's SSL_CTX_sess_set_new_cb(). libssl gets a wrapper that calls `cb` and notes
 /// whether it kept the session's reference (returned 1) or not.
 #[no_mangle]
 pub extern "C" fn SSL_CTX_sess_set_new_cb(ctx: *mut SslCtx, cb: Option<NewCb>) {
-    let Some(f) = next_fn!(
-        SSL_CTX_sess_set_new_cb,
-        unsafe extern "C" fn(*mut SslCtx, Option<NewCb>)
-    ) else {
-        return;
-    };
-    let given = match cb {
-        Some(c) if preload::policy::get().enabled && !ctx.is_null() => {
-            NEW_CBS.lock().insert(ctx as usize, c as usize);
-            Some(new_trampoline as NewCb)
-        }
-        _ => {
-            NEW_CBS.lock().remove(&(ctx as usize));
-            cb
-        }
-    };
-    // SAFETY: libssl's setter.
-    unsafe { f(ctx, given) }
+    crate::ffi::guard("SSL_CTX_sess_set_new_cb", ctx as usize, (), || {
+        let Some(f) = next_fn!(
+            SSL_CTX_sess_set_new_cb,
+            unsafe extern "C" fn(*mut SslCtx, Option<NewCb>)
+        ) else {
+            return;
+        };
+        let given = match cb {
+            Some(c) if preload::policy::get().enabled && !ctx.is_null() => {
+                NEW_CBS.lock().insert(ctx as usize, c as usize);
+                Some(new_trampoline as NewCb)
+            }
+            _ => {
+                NEW_CBS.lock().remove(&(ctx as usize));
+                cb
+            }
+        };
+        // SAFETY: libssl's setter.
+        unsafe { f(ctx, given) }
+    })
 }
 
 /// libssl's SSL_CTX_sess_get_new_cb(): the application's callback, not our wrapper.
 #[no_mangle]
 pub extern "C" fn SSL_CTX_sess_get_new_cb(ctx: *mut SslCtx) -> Option<NewCb> {
-    let f = next_fn!(
-        SSL_CTX_sess_get_new_cb,
-        unsafe extern "C" fn(*mut SslCtx) -> Option<NewCb>
-    )?;
-    // SAFETY: libssl's getter.
-    let cb = unsafe { f(ctx) }?;
-    if cb as usize == new_trampoline as NewCb as usize {
-        let app = NEW_CBS.lock().get(&(ctx as usize)).copied()?;
-        // SAFETY: a NewCb the application gave us.
-        return Some(unsafe { std::mem::transmute::<usize, NewCb>(app) });
-    }
-    Some(cb)
+    crate::ffi::guard("SSL_CTX_sess_get_new_cb", ctx as usize, None, || {
+        let f = next_fn!(
+            SSL_CTX_sess_get_new_cb,
+            unsafe extern "C" fn(*mut SslCtx) -> Option<NewCb>
+        )?;
+        // SAFETY: libssl's getter.
+        let cb = unsafe { f(ctx) }?;
+        if cb as usize == new_trampoline as NewCb as usize {
+            let app = NEW_CBS.lock().get(&(ctx as usize)).copied()?;
+            // SAFETY: a NewCb the application gave us.
+            return Some(unsafe { std::mem::transmute::<usize, NewCb>(app) });
+        }
+        Some(cb)
+    })
 }
 
 /// libssl's SSL_set_SSL_CTX(). The SSL keeps its first SSL_CTX's session callbacks.
 #[no_mangle]
 pub extern "C" fn SSL_set_SSL_CTX(ssl: *mut Ssl, ctx: *mut SslCtx) -> *mut SslCtx {
-    type Get = unsafe extern "C" fn(*const Ssl) -> *mut SslCtx;
-    let Some(f) = next_fn!(
-        SSL_set_SSL_CTX,
-        unsafe extern "C" fn(*mut Ssl, *mut SslCtx) -> *mut SslCtx
-    ) else {
-        return std::ptr::null_mut();
-    };
-    if !ssl.is_null() {
-        if let Some(g) = next_fn!(SSL_get_SSL_CTX, Get) {
-            // SAFETY: libssl's getter on libssl's SSL.
-            let before = unsafe { g(ssl) } as usize;
-            SWITCHED.lock().entry(ssl as usize).or_insert(before);
-        }
-    }
-    // SAFETY: libssl's function with the caller's arguments.
-    unsafe { f(ssl, ctx) }
+    crate::ffi::guard(
+        "SSL_set_SSL_CTX",
+        ssl as usize,
+        std::ptr::null_mut(),
+        || {
+            type Get = unsafe extern "C" fn(*const Ssl) -> *mut SslCtx;
+            let Some(f) = next_fn!(
+                SSL_set_SSL_CTX,
+                unsafe extern "C" fn(*mut Ssl, *mut SslCtx) -> *mut SslCtx
+            ) else {
+                return std::ptr::null_mut();
+            };
+            if !ssl.is_null() {
+                if let Some(g) = next_fn!(SSL_get_SSL_CTX, Get) {
+                    // SAFETY: libssl's getter on libssl's SSL.
+                    let before = unsafe { g(ssl) } as usize;
+                    SWITCHED.lock().entry(ssl as usize).or_insert(before);
+                }
+            }
+            // SAFETY: libssl's function with the caller's arguments.
+            unsafe { f(ssl, ctx) }
+        },
+    )
 }
 
 // ---- libcrypto's ex_data life cycle ---------------------------------------------------
@@ -228,17 +261,19 @@ pub extern "C" fn CRYPTO_new_ex_data(
     obj: *mut c_void,
     ad: *mut c_void,
 ) -> c_int {
-    if preload::layout::selftest_new(class_index, obj as usize, ad as usize) {
-        return 1;
-    }
-    match next_fn!(
-        CRYPTO_new_ex_data,
-        unsafe extern "C" fn(c_int, *mut c_void, *mut c_void) -> c_int
-    ) {
-        // SAFETY: forwarded unchanged.
-        Some(f) => unsafe { f(class_index, obj, ad) },
-        None => 0,
-    }
+    crate::ffi::guard("CRYPTO_new_ex_data", obj as usize, 0, || {
+        if preload::layout::selftest_new(class_index, obj as usize, ad as usize) {
+            return 1;
+        }
+        match next_fn!(
+            CRYPTO_new_ex_data,
+            unsafe extern "C" fn(c_int, *mut c_void, *mut c_void) -> c_int
+        ) {
+            // SAFETY: forwarded unchanged.
+            Some(f) => unsafe { f(class_index, obj, ad) },
+            None => 0,
+        }
+    })
 }
 
 /// libcrypto's CRYPTO_free_ex_data(), passed through, except for the one call libssl's
@@ -246,16 +281,18 @@ pub extern "C" fn CRYPTO_new_ex_data(
 /// reference (the free itself was deferred): its callbacks must not run twice.
 #[no_mangle]
 pub extern "C" fn CRYPTO_free_ex_data(class_index: c_int, obj: *mut c_void, ad: *mut c_void) {
-    if preload::sanitizer::skip_free_ex_data(class_index, obj as usize)
-        || preload::layout::selftest_free(class_index, obj as usize, ad as usize)
-    {
-        return;
-    }
-    if let Some(f) = next_fn!(
-        CRYPTO_free_ex_data,
-        unsafe extern "C" fn(c_int, *mut c_void, *mut c_void)
-    ) {
-        // SAFETY: forwarded unchanged.
-        unsafe { f(class_index, obj, ad) }
-    }
+    crate::ffi::guard("CRYPTO_free_ex_data", obj as usize, (), || {
+        if preload::sanitizer::skip_free_ex_data(class_index, obj as usize)
+            || preload::layout::selftest_free(class_index, obj as usize, ad as usize)
+        {
+            return;
+        }
+        if let Some(f) = next_fn!(
+            CRYPTO_free_ex_data,
+            unsafe extern "C" fn(c_int, *mut c_void, *mut c_void)
+        ) {
+            // SAFETY: forwarded unchanged.
+            unsafe { f(class_index, obj, ad) }
+        }
+    })
 }

@@ -396,20 +396,22 @@ pub fn on_ready() {
         let s = policy::get();
         QUARANTINE.lock().set_bounds(s.max_count, s.max_bytes);
         extern "C" fn at_exit() {
-            if policy::get().leaks {
-                list_leaks();
-            }
-            // From here on, plain forwarding: what is freed after us needs no record.
-            if let Some(l) = layout::shut_down() {
-                let out = QUARANTINE.lock().drain();
-                for q in out {
-                    really_free(q, &l);
+            crate::ffi::guard("SSL_SESSION_LEAKS exit report", 0, (), || {
+                if policy::get().leaks {
+                    list_leaks();
                 }
-            }
-            for s in &RECORDS {
-                *s.lock() = HashMap::with_hasher(BuildHasherDefault::new());
-            }
-            crate::api::sanitize::at_exit();
+                // From here on, plain forwarding: what is freed after us needs no record.
+                if let Some(l) = layout::shut_down() {
+                    let out = QUARANTINE.lock().drain();
+                    for q in out {
+                        really_free(q, &l);
+                    }
+                }
+                for s in &RECORDS {
+                    *s.lock() = HashMap::with_hasher(BuildHasherDefault::new());
+                }
+                crate::api::sanitize::at_exit();
+            })
         }
         // SAFETY: registering a plain function.
         unsafe { libc::atexit(at_exit) };
