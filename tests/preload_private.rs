@@ -462,3 +462,96 @@ fn a_libssl_call_with_no_libssl_definition_aborts_with_one_line() {
         );
     }
 }
+
+const UNLOAD_LIB: &str = env!("CTEST_OBJ_unload_lib");
+const DLCLOSE_STALE: &str = env!("CTEST_OBJ_dlclose_stale");
+
+/// A call forwarded to a "libssl" that is then unloaded: the next call must not jump to
+/// the address cached for it (unmapped now). With nothing left to forward to, the pointer
+/// is reported as not a session (warn mode: the call returns 0). Before unloads were
+/// tracked, the second call crashed (SIGSEGV).
+#[test]
+fn a_forward_after_dlclose_never_reaches_the_unloaded_code() {
+    let dir = TempDir::new("dl-unload");
+    let lib = dir.path("unload_lib.so");
+    let exe = dir.path("dlclose_stale");
+    for (obj, out, extra) in [
+        (UNLOAD_LIB, &lib, &["-shared"][..]),
+        (DLCLOSE_STALE, &exe, &["-ldl"][..]),
+    ] {
+        let o = Command::new("cc")
+            .arg(obj)
+            .arg("-o")
+            .arg(out)
+            .args(extra)
+            .output()
+            .expect("run cc");
+        assert!(o.status.success(), "cc: {}", text(&o.stderr));
+    }
+    let so = our_so();
+    let out = run(
+        &exe,
+        &[&lib],
+        &[
+            ("LD_PRELOAD", so.to_str().unwrap()),
+            ("SSL_SESSION_MISUSE", "warn"),
+        ],
+    );
+    let (stdout, err) = (text(&out.stdout), text(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{:?}\nstdout:\n{stdout}\nstderr:\n{err}",
+        out.status
+    );
+    assert_eq!(
+        stdout, "loaded: get_time = 4242\nunloaded: yes\nafter unload: get_time = 0\n",
+        "{err}"
+    );
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "{err}");
+    assert!(
+        lines[0].starts_with("ssl-session: SSL_SESSION_get_time(0x")
+            && lines[0].contains("not an SSL_SESSION"),
+        "{err}"
+    );
+}
+
+const SLOW_CTOR_PLUGIN: &str = env!("CTEST_OBJ_slow_ctor_plugin");
+const DLOPEN_DEADLOCK: &str = env!("CTEST_OBJ_dlopen_deadlock");
+
+/// A session made from inside a constructor that dlopen() runs (loader lock held) while
+/// another thread makes one from code outside every loaded object (ssl-session then reads
+/// the loaded objects again, which needs the loader's lock). With a lock of ssl-session's
+/// held across that read the two threads waited for each other every time (killed by the
+/// time limit: 124); without one, both finish.
+#[test]
+fn a_constructor_inside_dlopen_and_a_reread_of_the_objects_do_not_deadlock() {
+    let dir = TempDir::new("dl-deadlock");
+    let plugin = dir.path("slow_ctor_plugin.so");
+    let exe = dir.path("dlopen_deadlock");
+    for (obj, out, extra) in [
+        (SLOW_CTOR_PLUGIN, &plugin, &["-shared"][..]),
+        (DLOPEN_DEADLOCK, &exe, &["-pthread", "-ldl"][..]),
+    ] {
+        let o = Command::new("cc")
+            .arg(obj)
+            .arg("-o")
+            .arg(out)
+            .args(extra)
+            .output()
+            .expect("run cc");
+        assert!(o.status.success(), "cc: {}", text(&o.stderr));
+    }
+    let so = our_so();
+    let out = run(&exe, &[&plugin], &[("LD_PRELOAD", so.to_str().unwrap())]);
+    let err = text(&out.stderr);
+    assert!(
+        out.status.success() && !err.contains("ssl-session:") && !err.contains("ERROR: ld.so"),
+        "{:?} (124: timed out, a deadlock)\n{err}",
+        out.status.code()
+    );
+    assert_eq!(
+        text(&out.stdout),
+        "session from the code page: made\nplugin loaded: yes\n"
+    );
+}
