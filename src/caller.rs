@@ -19,7 +19,7 @@
 //! reached under preload (ours win), and libssl does not call them itself.
 
 use crate::loaded::{self, Lib};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 /// The last non-libssl caller's object's text, packed in one word (`pack`); 0 (an empty
 /// range) until known, and again after any change of the loaded set.
@@ -47,9 +47,15 @@ fn in_packed(v: u64, ra: usize) -> bool {
     ra.wrapping_sub(start) < len
 }
 
-/// The loaded set changed: the hint may name an object that is gone.
+/// The last libssl a caller was found in: libssl's own calls (the sanitizer looks at
+/// every up_ref and free it makes) then take one range check too. Libs are never freed
+/// (snapshots are leaked), so the pointer stays valid; it is cleared with the hint.
+static LAST_SSL: AtomicPtr<Lib> = AtomicPtr::new(std::ptr::null_mut());
+
+/// The loaded set changed: the hints may name an object that is gone.
 pub fn forget() {
     HINT.store(0, Ordering::Relaxed);
+    LAST_SSL.store(std::ptr::null_mut(), Ordering::Release);
 }
 
 /// The libssl whose code `ra`, a return address, lies in; None for anyone else.
@@ -57,6 +63,12 @@ pub fn forget() {
 pub fn libssl_at(ra: usize) -> Option<&'static Lib> {
     if in_packed(HINT.load(Ordering::Relaxed), ra) {
         return None;
+    }
+    let last = LAST_SSL.load(Ordering::Acquire);
+    // SAFETY: a Lib of a leaked snapshot (never freed).
+    if !last.is_null() && unsafe { &*last }.contains(ra) {
+        // SAFETY: as above.
+        return Some(unsafe { &*last });
     }
     slow(ra)
 }
@@ -74,6 +86,9 @@ fn slow(ra: usize) -> Option<&'static Lib> {
     let mut snap = loaded::current();
     loop {
         if let Some(l) = snap.libssl.iter().find(|l| l.contains(ra)) {
+            if snap.generation == loaded::generation() {
+                LAST_SSL.store(l as *const Lib as *mut Lib, Ordering::Release);
+            }
             return Some(l);
         }
         if let Some(&r) = snap
