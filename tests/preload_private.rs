@@ -145,17 +145,22 @@ fn tail(s: &str) -> String {
     lines[lines.len().saturating_sub(30)..].join("\n")
 }
 
+/// Link the object `obj` (one of tests-c/, compiled by build.rs) into `out`.
+fn link(obj: &str, out: &Path, extra: &[&str]) {
+    let o = Command::new("cc")
+        .arg(obj)
+        .arg("-o")
+        .arg(out)
+        .args(extra)
+        .output()
+        .expect("run cc");
+    assert!(o.status.success(), "cc: {}", text(&o.stderr));
+}
+
 /// tests-c/dlopen_local.c linked with nothing but libdl: libssl comes only from dlopen.
 fn dlopen_program(dir: &TempDir) -> PathBuf {
     let exe = dir.path("dlopen_local");
-    let out = Command::new("cc")
-        .arg(DLOPEN_LOCAL)
-        .arg("-o")
-        .arg(&exe)
-        .arg("-ldl")
-        .output()
-        .expect("run cc");
-    assert!(out.status.success(), "cc: {}", text(&out.stderr));
+    link(DLOPEN_LOCAL, &exe, &["-ldl"]);
     let needed = common::needed(&exe);
     assert!(
         !needed
@@ -376,14 +381,7 @@ fn sessions_made_inside_and_outside_dlopen_at_once_do_not_deadlock() {
         (DLOPEN_PLUGIN, &plugin, &["-shared"][..]),
         (DLOPEN_RACE, &dir.path("race"), &["-pthread", "-ldl"][..]),
     ] {
-        let o = Command::new("cc")
-            .arg(obj)
-            .arg("-o")
-            .arg(out)
-            .args(extra)
-            .output()
-            .expect("run cc");
-        assert!(o.status.success(), "cc: {}", text(&o.stderr));
+        link(obj, out, extra);
     }
     const ROUNDS: usize = 200;
     for i in 0..ROUNDS {
@@ -424,14 +422,7 @@ fn a_libssl_call_with_no_libssl_definition_aborts_with_one_line() {
         (FAKE_LIBSSL, &fake, &["-shared"][..]),
         (DLOPEN_FAKE, &exe, &["-ldl"][..]),
     ] {
-        let o = Command::new("cc")
-            .arg(obj)
-            .arg("-o")
-            .arg(out)
-            .args(extra)
-            .output()
-            .expect("run cc");
-        assert!(o.status.success(), "cc: {}", text(&o.stderr));
+        link(obj, out, extra);
     }
     let so = our_so();
     for mode in ["abort", "warn"] {
@@ -479,14 +470,7 @@ fn a_forward_after_dlclose_never_reaches_the_unloaded_code() {
         (UNLOAD_LIB, &lib, &["-shared"][..]),
         (DLCLOSE_STALE, &exe, &["-ldl"][..]),
     ] {
-        let o = Command::new("cc")
-            .arg(obj)
-            .arg("-o")
-            .arg(out)
-            .args(extra)
-            .output()
-            .expect("run cc");
-        assert!(o.status.success(), "cc: {}", text(&o.stderr));
+        link(obj, out, extra);
     }
     let so = our_so();
     let out = run(
@@ -533,14 +517,7 @@ fn a_constructor_inside_dlopen_and_a_reread_of_the_objects_do_not_deadlock() {
         (SLOW_CTOR_PLUGIN, &plugin, &["-shared"][..]),
         (DLOPEN_DEADLOCK, &exe, &["-pthread", "-ldl"][..]),
     ] {
-        let o = Command::new("cc")
-            .arg(obj)
-            .arg("-o")
-            .arg(out)
-            .args(extra)
-            .output()
-            .expect("run cc");
-        assert!(o.status.success(), "cc: {}", text(&o.stderr));
+        link(obj, out, extra);
     }
     let so = our_so();
     let out = run(&exe, &[&plugin], &[("LD_PRELOAD", so.to_str().unwrap())]);
