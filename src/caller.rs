@@ -8,7 +8,7 @@
 //! libssl's own definition (design rule 2; `loaded.rs` says how libssl is found).
 //!
 //! The hot path is one range check against the last non-libssl caller's object (one
-//! word): about a nanosecond. Otherwise the snapshot of loaded objects answers, read again
+//! word), then one against the last libssl a caller was found in: about a nanosecond. Otherwise the snapshot of loaded objects answers, read again
 //! when the caller is in no object it knows and the loaded set changed (a libssl opened
 //! later). Any change of the loaded set clears the hint.
 //!

@@ -105,9 +105,11 @@ fn counts() -> (u64, u64) {
         _size: libc::size_t,
         data: *mut libc::c_void,
     ) -> libc::c_int {
-        // SAFETY: dl_iterate_phdr passes a valid info and our own data pointer.
-        unsafe { *(data as *mut (u64, u64)) = ((*info).dlpi_adds, (*info).dlpi_subs) };
-        1
+        crate::ffi::guard("dl_iterate_phdr callback", 0, 1, || {
+            // SAFETY: dl_iterate_phdr passes a valid info and our own data pointer.
+            unsafe { *(data as *mut (u64, u64)) = ((*info).dlpi_adds, (*info).dlpi_subs) };
+            1
+        })
     }
     let mut c = (0u64, 0u64);
     // SAFETY: the callback only reads the info it is given and writes our pair.
@@ -127,32 +129,35 @@ fn objects() -> (Vec<Obj>, u64, u64) {
         _size: libc::size_t,
         data: *mut libc::c_void,
     ) -> libc::c_int {
-        // SAFETY: dl_iterate_phdr passes a valid info; data is our Acc.
-        let (info, acc) = unsafe { (&*info, &mut *(data as *mut Acc)) };
-        acc.adds = info.dlpi_adds;
-        acc.subs = info.dlpi_subs;
-        let base = info.dlpi_addr as usize;
-        let (mut text, mut all) = (Vec::new(), Vec::new());
-        for i in 0..info.dlpi_phnum as usize {
-            // SAFETY: dlpi_phdr has dlpi_phnum entries.
-            let ph = unsafe { &*info.dlpi_phdr.add(i) };
-            if ph.p_type == libc::PT_LOAD {
-                let start = base.wrapping_add(ph.p_vaddr as usize);
-                let r = (start, start + ph.p_memsz as usize);
-                all.push(r);
-                if ph.p_flags & libc::PF_X != 0 {
-                    text.push(r);
+        // A panic stops the walk (1) rather than unwind into the loader.
+        crate::ffi::guard("dl_iterate_phdr callback", 0, 1, || {
+            // SAFETY: dl_iterate_phdr passes a valid info; data is our Acc.
+            let (info, acc) = unsafe { (&*info, &mut *(data as *mut Acc)) };
+            acc.adds = info.dlpi_adds;
+            acc.subs = info.dlpi_subs;
+            let base = info.dlpi_addr as usize;
+            let (mut text, mut all) = (Vec::new(), Vec::new());
+            for i in 0..info.dlpi_phnum as usize {
+                // SAFETY: dlpi_phdr has dlpi_phnum entries.
+                let ph = unsafe { &*info.dlpi_phdr.add(i) };
+                if ph.p_type == libc::PT_LOAD {
+                    let start = base.wrapping_add(ph.p_vaddr as usize);
+                    let r = (start, start + ph.p_memsz as usize);
+                    all.push(r);
+                    if ph.p_flags & libc::PF_X != 0 {
+                        text.push(r);
+                    }
                 }
             }
-        }
-        let name = if info.dlpi_name.is_null() {
-            CString::default()
-        } else {
-            // SAFETY: a non-NULL dlpi_name is a NUL-terminated string.
-            unsafe { CStr::from_ptr(info.dlpi_name) }.to_owned()
-        };
-        acc.objs.push(Obj { name, text, all });
-        0
+            let name = if info.dlpi_name.is_null() {
+                CString::default()
+            } else {
+                // SAFETY: a non-NULL dlpi_name is a NUL-terminated string.
+                unsafe { CStr::from_ptr(info.dlpi_name) }.to_owned()
+            };
+            acc.objs.push(Obj { name, text, all });
+            0
+        })
     }
     let mut acc = Acc {
         objs: Vec::new(),
@@ -163,6 +168,18 @@ fn objects() -> (Vec<Obj>, u64, u64) {
     // in it calls the loader (that could deadlock against a thread inside dlopen).
     unsafe { libc::dl_iterate_phdr(Some(each), (&mut acc as *mut Acc).cast()) };
     (acc.objs, acc.adds, acc.subs)
+}
+
+/// The executable span (lowest start, highest end) of the loaded object whose code holds
+/// `addr`.
+pub fn text_span_of(addr: usize) -> Option<(usize, usize)> {
+    let (objs, _, _) = objects();
+    let o = objs
+        .into_iter()
+        .find(|o| o.text.iter().any(|&(s, e)| addr.wrapping_sub(s) < e - s))?;
+    let lo = o.text.iter().map(|r| r.0).min()?;
+    let hi = o.text.iter().map(|r| r.1).max()?;
+    Some((lo, hi))
 }
 
 /// Our own object's segments, found once (it cannot move while we run).

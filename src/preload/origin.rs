@@ -106,48 +106,12 @@ fn in_libcrypto(ra: usize) -> bool {
         let Some(f) = crate::next_fn!(CRYPTO_free, unsafe extern "C" fn(*mut libc::c_void)) else {
             return;
         };
-        if let Some((s, e)) = text_range_of(f as usize) {
+        if let Some((s, e)) = crate::loaded::text_span_of(f as usize) {
             CRYPTO_START.store(s, Ordering::Relaxed);
             CRYPTO_LEN.store(e - s, Ordering::Relaxed);
         }
     });
     ra.wrapping_sub(CRYPTO_START.load(Ordering::Relaxed)) < CRYPTO_LEN.load(Ordering::Relaxed)
-}
-
-/// The executable range `[start, end)` of the object holding `addr`.
-fn text_range_of(addr: usize) -> Option<(usize, usize)> {
-    struct Acc {
-        addr: usize,
-        found: Option<(usize, usize)>,
-    }
-    unsafe extern "C" fn each(
-        info: *mut libc::dl_phdr_info,
-        _size: libc::size_t,
-        data: *mut libc::c_void,
-    ) -> libc::c_int {
-        // SAFETY: dl_iterate_phdr passes a valid info; data is our Acc.
-        let (info, acc) = unsafe { (&*info, &mut *(data as *mut Acc)) };
-        let base = info.dlpi_addr as usize;
-        let (mut lo, mut hi) = (usize::MAX, 0);
-        for i in 0..info.dlpi_phnum as usize {
-            // SAFETY: dlpi_phdr has dlpi_phnum entries.
-            let ph = unsafe { &*info.dlpi_phdr.add(i) };
-            if ph.p_type == libc::PT_LOAD && ph.p_flags & libc::PF_X != 0 {
-                let s = base.wrapping_add(ph.p_vaddr as usize);
-                lo = lo.min(s);
-                hi = hi.max(s + ph.p_memsz as usize);
-            }
-        }
-        if lo < hi && acc.addr.wrapping_sub(lo) < hi - lo {
-            acc.found = Some((lo, hi));
-            return 1;
-        }
-        0
-    }
-    let mut acc = Acc { addr, found: None };
-    // SAFETY: the callback reads the infos it is given and writes only into acc.
-    unsafe { libc::dl_iterate_phdr(Some(each), (&mut acc as *mut Acc).cast()) };
-    acc.found
 }
 
 impl Here {
