@@ -39,13 +39,13 @@
 //! would write back (outer SEQUENCE, signature algorithm and signature re-encoded; the
 //! TBSCertificate kept as received), so re-encoding a session matches libssl byte for byte.
 
-use crate::bytes::{Bytes, Text};
-use crate::cipher::{self, Cipher};
-use crate::peer::PeerCert;
+use crate::model::bytes::{Bytes, Text};
+use crate::model::cipher::{self, Cipher};
+use crate::model::peer::PeerCert;
 /// The session model, re-exported for `tests/der_corpus.rs` (the `session` module is private).
 #[doc(hidden)]
-pub use crate::session::SessionData;
-use crate::session::{IdBuf, MAX_ID_LEN, MAX_MASTER_KEY_LEN};
+pub use crate::model::session::SessionData;
+use crate::model::session::{IdBuf, MAX_ID_LEN, MAX_MASTER_KEY_LEN};
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -155,12 +155,12 @@ impl DecodeError {
         let func = c"d2i_SSL_SESSION";
         match *self {
             DecodeError::Asn1 { reason, nested } => {
-                crate::crypto::raise(ERR_LIB_ASN1, reason, func);
+                crate::sys::libcrypto::raise(ERR_LIB_ASN1, reason, func);
                 if nested {
-                    crate::crypto::raise(ERR_LIB_ASN1, ERR_R_NESTED_ASN1_ERROR, func);
+                    crate::sys::libcrypto::raise(ERR_LIB_ASN1, ERR_R_NESTED_ASN1_ERROR, func);
                 }
             }
-            DecodeError::Ssl { reason } => crate::crypto::raise(ERR_LIB_SSL, reason, func),
+            DecodeError::Ssl { reason } => crate::sys::libcrypto::raise(ERR_LIB_SSL, reason, func),
             DecodeError::Silent(_) => {}
         }
     }
@@ -2106,7 +2106,7 @@ mod tests {
     //! it before decoding (the cipher bytes are copied through unchanged either way).
 
     use super::*;
-    use crate::session::DEFAULT_TIMEOUT;
+    use crate::model::session::DEFAULT_TIMEOUT;
 
     include!("../tests/data/der_vectors.rs");
 

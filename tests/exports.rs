@@ -53,7 +53,7 @@ const OPENSSL_SESSION_API: &[&str] = &[
     "i2d_SSL_SESSION",
 ];
 
-/// The functions src/api/sanitize.rs defines.
+/// The functions src/capi/sanitize.rs defines.
 const SANITIZER: &[&str] = &[
     "CRYPTO_free_ex_data",
     "CRYPTO_new_ex_data",
@@ -167,7 +167,7 @@ fn coverage_table_is_current() {
 
 // ---- every export and every callback handed to C runs under the panic guard ---------------
 
-/// The helpers of src/ffi.rs that catch a panic at the C boundary.
+/// The helpers of src/capi/export.rs that catch a panic at the C boundary.
 const GUARDS: &[&str] = &["with_session(", "with_slot(", "with_cipher(", "guard("];
 
 /// C-callable functions that are not under the guard, with the reason. None today; a
@@ -325,7 +325,7 @@ fn every_export_and_callback_runs_under_the_panic_guard() {
     }
     assert!(
         missing.is_empty(),
-        "C-callable functions outside the panic guard (src/ffi.rs):\n{}",
+        "C-callable functions outside the panic guard (src/capi/export.rs):\n{}",
         missing.join("\n")
     );
     // The scan saw every export of exports.txt (so it cannot pass by missing them).

@@ -16,7 +16,7 @@
 //! for sessions and SSL_CTXs (classes 2 and 1) are not passed on, so the application's
 //! ex_data callbacks never see the scratch objects.
 
-use crate::{next_fn, SSL_SESSION};
+use crate::{next_fn, sys::SSL_SESSION};
 use libc::{c_int, c_uint, c_void};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
@@ -147,10 +147,10 @@ fn selftest_note(
     if !SELFTEST.with(|t| t.get()) {
         return false;
     }
-    if class == crate::crypto::EX_INDEX_SSL_SESSION {
+    if class == crate::sys::libcrypto::EX_INDEX_SSL_SESSION {
         saw.with(|s| s.set((obj, ad)));
     }
-    class == crate::crypto::EX_INDEX_SSL_SESSION || class == 1
+    class == crate::sys::libcrypto::EX_INDEX_SSL_SESSION || class == 1
 }
 
 /// The offsets where `before` and `after` differ, each as a `W`-byte word at a multiple of

@@ -24,6 +24,7 @@
 //! turns all of it off: plain forwarding.
 
 pub mod deferred;
+pub mod handover;
 pub mod history;
 pub mod layout;
 pub mod origin;

@@ -106,7 +106,7 @@ fn in_libcrypto(ra: usize) -> bool {
         let Some(f) = crate::next_fn!(CRYPTO_free, unsafe extern "C" fn(*mut libc::c_void)) else {
             return;
         };
-        if let Some((s, e)) = crate::loaded::text_span_of(f as usize) {
+        if let Some((s, e)) = crate::sys::loaded::text_span_of(f as usize) {
             CRYPTO_START.store(s, Ordering::Relaxed);
             CRYPTO_LEN.store(e - s, Ordering::Relaxed);
         }
@@ -119,7 +119,9 @@ impl Here {
     /// behalf).
     #[inline]
     pub fn by(&self, ra: usize) -> By {
-        if ra == 0 || crate::caller::libssl_at(ra).is_some() || (self.depth > 0 && in_libcrypto(ra))
+        if ra == 0
+            || crate::sys::caller::libssl_at(ra).is_some()
+            || (self.depth > 0 && in_libcrypto(ra))
         {
             return By::Libssl;
         }

@@ -22,7 +22,7 @@ use super::layout::{self, Layout};
 use super::report::{self, Call, Fault};
 use super::spin::SpinLock;
 use super::{origin, policy, symbol};
-use crate::{next_fn, SSL_SESSION};
+use crate::{next_fn, sys::SSL_SESSION};
 use libc::{c_int, c_void};
 use parking_lot::Mutex;
 use std::cell::Cell;
@@ -137,7 +137,7 @@ fn report(p: usize, func: &'static str, by: By, site: usize, fault: Fault) {
     // One write(2), so that reports from several threads do not interleave.
     // SAFETY: a valid buffer.
     unsafe { libc::write(2, text.as_ptr().cast(), text.len()) };
-    if crate::misuse::aborts() {
+    if crate::handle::misuse::aborts() {
         // SAFETY: abort takes no arguments and never returns.
         unsafe { libc::abort() }
     }
@@ -240,7 +240,7 @@ fn last_free(p: usize, l: &Layout) {
         // SSL_SESSION_free calls it; it leaves the block empty.
         unsafe {
             f(
-                crate::crypto::EX_INDEX_SSL_SESSION,
+                crate::sys::libcrypto::EX_INDEX_SSL_SESSION,
                 p as *mut c_void,
                 (p + l.ex) as *mut c_void,
             )
@@ -293,7 +293,9 @@ fn really_free(p: usize, l: &Layout) {
 /// makes (its callbacks already ran at the last free).
 #[inline]
 pub fn skip_free_ex_data(class: c_int, obj: usize) -> bool {
-    class == crate::crypto::EX_INDEX_SSL_SESSION && obj != 0 && REAL_FREE.with(|c| c.get()) == obj
+    class == crate::sys::libcrypto::EX_INDEX_SSL_SESSION
+        && obj != 0
+        && REAL_FREE.with(|c| c.get()) == obj
 }
 
 /// Any other session function on a pointer that is not ours (`func`): true when it is a
@@ -396,7 +398,7 @@ pub fn on_ready() {
         let s = policy::get();
         QUARANTINE.lock().set_bounds(s.max_count, s.max_bytes);
         extern "C" fn at_exit() {
-            crate::ffi::guard("SSL_SESSION_LEAKS exit report", 0, (), || {
+            crate::capi::export::guard("SSL_SESSION_LEAKS exit report", 0, (), || {
                 if policy::get().leaks {
                     list_leaks();
                 }
@@ -410,7 +412,7 @@ pub fn on_ready() {
                 for s in &RECORDS {
                     *s.lock() = HashMap::with_hasher(BuildHasherDefault::new());
                 }
-                crate::api::sanitize::at_exit();
+                crate::capi::sanitize::at_exit();
             })
         }
         // SAFETY: registering a plain function.

@@ -3,9 +3,9 @@
 //! real libssl is `tests/text_diff.rs`.
 
 use super::*;
-use crate::bytes::{Bytes, Text};
-use crate::cipher::{self, Cipher};
-use crate::session::IdBuf;
+use crate::model::bytes::{Bytes, Text};
+use crate::model::cipher::{self, Cipher};
+use crate::model::session::IdBuf;
 use std::ffi::CStr;
 
 const G1_PRINT: &str = include_str!("../../tests/golden/g1_print.txt");

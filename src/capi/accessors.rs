@@ -1,12 +1,12 @@
 //! Getters and setters of the session's fields, with OpenSSL 3.0's semantics (contract
 //! §3), and its NULL behaviour made safe: a NULL session gives the error value.
 
-use crate::bytes::Text;
-use crate::cipher;
-use crate::crypto::{self, ERR_LIB_SSL};
-use crate::ffi::{put, slice, with_session};
-use crate::session::{bytes_or_clear, IdBuf};
-use crate::{forward, next_fn, SSL_CIPHER, SSL_SESSION, X509};
+use crate::capi::export::{put, slice, with_session};
+use crate::model::bytes::Text;
+use crate::model::cipher;
+use crate::model::session::{bytes_or_clear, IdBuf};
+use crate::sys::libcrypto::{self, ERR_LIB_SSL};
+use crate::{forward, next_fn, sys::SSL_CIPHER, sys::SSL_SESSION, sys::X509};
 use libc::{c_char, c_int, c_long, c_uchar, c_uint, c_ulong, c_void, size_t};
 
 /// `SSL_R_SSL_SESSION_ID_TOO_LONG`.
@@ -145,7 +145,7 @@ pub extern "C" fn SSL_SESSION_set_cipher(s: *mut SSL_SESSION, cipher: *const SSL
             )?;
             // libssl's session must not point into our cipher table: give it its own.
             let c = match cipher::from_addr(cipher as usize) {
-                Some(c) => crate::boundary::libssl_cipher(c),
+                Some(c) => crate::preload::handover::libssl_cipher(c),
                 None => cipher,
             };
             if c.is_null() && !cipher.is_null() {
@@ -410,8 +410,8 @@ fn set_id(
     func: &'static std::ffi::CStr,
     store: impl FnOnce(IdBuf),
 ) -> c_int {
-    if len as usize > crate::session::MAX_ID_LEN {
-        crypto::raise(ERR_LIB_SSL, too_long, func);
+    if len as usize > crate::model::session::MAX_ID_LEN {
+        libcrypto::raise(ERR_LIB_SSL, too_long, func);
         return 0;
     }
     // Copied out before the write lock is taken, so the session's own buffer may be given.

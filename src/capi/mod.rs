@@ -9,7 +9,9 @@
 pub mod accessors;
 pub mod cipher;
 pub mod codec;
+mod entry;
 pub mod ex_data;
+pub mod export;
 pub mod interpose;
 pub mod lifecycle;
 pub mod pem;

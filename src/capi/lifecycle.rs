@@ -1,9 +1,9 @@
 //! Creating, copying, sharing and releasing sessions.
 
-use crate::ffi::{guard, with_session, with_slot};
-use crate::object::Session;
-use crate::session::SessionData;
-use crate::{caller, forward, SSL_SESSION};
+use crate::capi::export::{guard, with_session, with_slot};
+use crate::handle::arena::Session;
+use crate::model::session::SessionData;
+use crate::{forward, sys::SSL_SESSION};
 use libc::c_int;
 
 /// Allocates a new, empty session with reference count 1.
@@ -19,7 +19,7 @@ use libc::c_int;
 #[unsafe(naked)]
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_new() -> *mut SSL_SESSION {
-    core::arch::naked_asm!(crate::entry::pass_caller!(0), f = sym new_from)
+    core::arch::naked_asm!(crate::capi::entry::pass_caller!(0), f = sym new_from)
 }
 
 /// cbindgen:ignore
@@ -32,9 +32,9 @@ pub extern "C" fn SSL_SESSION_new() -> *mut SSL_SESSION {
 /// `SSL_SESSION_new` called from return address `ra`.
 extern "C" fn new_from(ra: usize) -> *mut SSL_SESSION {
     guard("SSL_SESSION_new", 0, std::ptr::null_mut(), || {
-        if let Some(lib) = caller::libssl_at(ra) {
+        if let Some(lib) = crate::sys::caller::libssl_at(ra) {
             if lib.new == 0 {
-                caller::fatal_no_definition("SSL_SESSION_new", lib);
+                crate::sys::caller::fatal_no_definition("SSL_SESSION_new", lib);
             }
             // SAFETY: the calling libssl's own constructor (found in its own symbols), for it.
             let s = unsafe {

@@ -1,9 +1,9 @@
 //! Application data attached to sessions (libcrypto ex_data, class 2).
 
-use crate::crypto::{CRYPTO_EX_dup, CRYPTO_EX_free, CRYPTO_EX_new, CRYPTO_EX_DATA};
-use crate::ffi::{guard, with_session};
-use crate::object;
-use crate::{exdata, forward, next_fn, SSL_SESSION};
+use crate::capi::export::{guard, with_session};
+use crate::handle::arena;
+use crate::sys::libcrypto::{CRYPTO_EX_dup, CRYPTO_EX_free, CRYPTO_EX_new, CRYPTO_EX_DATA};
+use crate::{exdata, forward, next_fn, sys::SSL_SESSION};
 use libc::{c_int, c_long, c_void};
 
 /// libcrypto's CRYPTO_get_ex_new_index(), passed through unchanged.
@@ -130,7 +130,7 @@ pub extern "C" fn CRYPTO_set_ex_data(
         "CRYPTO_set_ex_data",
         ad as usize,
         0,
-        || match object::of_ex_data(ad as usize) {
+        || match arena::of_ex_data(ad as usize) {
             // SAFETY: a live session's values; the caller owns the call, as with libcrypto.
             Some(s) if exdata::own_slots() => exdata::set(unsafe { &mut *s.ex().1 }, idx, val),
             // SAFETY: not one of ours: libcrypto's business.
@@ -147,7 +147,7 @@ pub extern "C" fn CRYPTO_get_ex_data(ad: *const CRYPTO_EX_DATA, idx: c_int) -> *
         "CRYPTO_get_ex_data",
         ad as usize,
         std::ptr::null_mut(),
-        || match object::of_ex_data(ad as usize) {
+        || match arena::of_ex_data(ad as usize) {
             // SAFETY: a live session's values; the caller owns the call, as with libcrypto.
             Some(s) if exdata::own_slots() => unsafe { (*s.ex().1).get(idx) },
             // SAFETY: not one of ours: libcrypto's business.

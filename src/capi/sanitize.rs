@@ -4,7 +4,7 @@
 //! API, nor of include/ssl.h. With `SSL_SESSION_SANITIZE=0` they only forward.
 
 use crate::preload::{self, history::Kind, origin};
-use crate::{next_fn, SSL_SESSION};
+use crate::{next_fn, sys::SSL_SESSION};
 use libc::{c_int, c_long, c_void};
 use parking_lot::Mutex;
 use std::collections::HashMap;
@@ -36,7 +36,7 @@ pub extern "C" fn SSL_get_session(ssl: *const Ssl) -> *mut SSL_SESSION {
 }
 
 extern "C" fn get_session_from(ssl: *const Ssl, ra: usize) -> *mut SSL_SESSION {
-    crate::ffi::guard(
+    crate::capi::export::guard(
         "SSL_get_session",
         ssl as usize,
         std::ptr::null_mut(),
@@ -49,7 +49,7 @@ extern "C" fn get_session_from(ssl: *const Ssl, ra: usize) -> *mut SSL_SESSION {
             };
             // SAFETY: libssl's getter on libssl's SSL.
             let s = unsafe { f(ssl) };
-            if crate::object::slot(s as usize).is_none() {
+            if crate::handle::arena::slot(s as usize).is_none() {
                 preload::seen_get(s, Kind::GetSession, ra);
             }
             s
@@ -73,7 +73,7 @@ pub extern "C" fn SSL_get1_session(ssl: *mut Ssl) -> *mut SSL_SESSION {
 }
 
 extern "C" fn get1_session_from(ssl: *mut Ssl, ra: usize) -> *mut SSL_SESSION {
-    crate::ffi::guard(
+    crate::capi::export::guard(
         "SSL_get1_session",
         ssl as usize,
         std::ptr::null_mut(),
@@ -86,7 +86,7 @@ extern "C" fn get1_session_from(ssl: *mut Ssl, ra: usize) -> *mut SSL_SESSION {
             };
             // SAFETY: libssl's function on libssl's SSL; its nested up_ref is this call's.
             let s = preload::sanitizer::quietly(|| unsafe { f(ssl) });
-            if crate::object::slot(s as usize).is_none() {
+            if crate::handle::arena::slot(s as usize).is_none() {
                 preload::seen_get(s, Kind::Get1Session, ra);
             }
             s
@@ -99,7 +99,7 @@ extern "C" fn get1_session_from(ssl: *mut Ssl, ra: usize) -> *mut SSL_SESSION {
 /// libssl's SSL_free(). Session frees it makes are reported as `SSL_free → ...`.
 #[no_mangle]
 pub extern "C" fn SSL_free(ssl: *mut Ssl) {
-    crate::ffi::guard("SSL_free", ssl as usize, (), || {
+    crate::capi::export::guard("SSL_free", ssl as usize, (), || {
         let Some(f) = next_fn!(SSL_free, unsafe extern "C" fn(*mut Ssl)) else {
             return;
         };
@@ -114,7 +114,7 @@ pub extern "C" fn SSL_free(ssl: *mut Ssl) {
 /// libssl's SSL_CTX_free().
 #[no_mangle]
 pub extern "C" fn SSL_CTX_free(ctx: *mut SslCtx) {
-    crate::ffi::guard("SSL_CTX_free", ctx as usize, (), || {
+    crate::capi::export::guard("SSL_CTX_free", ctx as usize, (), || {
         let Some(f) = next_fn!(SSL_CTX_free, unsafe extern "C" fn(*mut SslCtx)) else {
             return;
         };
@@ -126,7 +126,7 @@ pub extern "C" fn SSL_CTX_free(ctx: *mut SslCtx) {
 /// libssl's SSL_CTX_flush_sessions().
 #[no_mangle]
 pub extern "C" fn SSL_CTX_flush_sessions(ctx: *mut SslCtx, tm: c_long) {
-    crate::ffi::guard("SSL_CTX_flush_sessions", ctx as usize, (), || {
+    crate::capi::export::guard("SSL_CTX_flush_sessions", ctx as usize, (), || {
         let Some(f) = next_fn!(
             SSL_CTX_flush_sessions,
             unsafe extern "C" fn(*mut SslCtx, c_long)
@@ -158,7 +158,7 @@ pub(crate) fn at_exit() {
 }
 
 unsafe extern "C" fn new_trampoline(ssl: *mut Ssl, sess: *mut SSL_SESSION) -> c_int {
-    crate::ffi::guard("new_session_cb", sess as usize, 0, || {
+    crate::capi::export::guard("new_session_cb", sess as usize, 0, || {
         let ctx = SWITCHED.lock().get(&(ssl as usize)).copied().or_else(|| {
             let g = next_fn!(
                 SSL_get_SSL_CTX,
@@ -182,7 +182,7 @@ unsafe extern "C" fn new_trampoline(ssl: *mut Ssl, sess: *mut SSL_SESSION) -> c_
 /// whether it kept the session's reference (returned 1) or not.
 #[no_mangle]
 pub extern "C" fn SSL_CTX_sess_set_new_cb(ctx: *mut SslCtx, cb: Option<NewCb>) {
-    crate::ffi::guard("SSL_CTX_sess_set_new_cb", ctx as usize, (), || {
+    crate::capi::export::guard("SSL_CTX_sess_set_new_cb", ctx as usize, (), || {
         let Some(f) = next_fn!(
             SSL_CTX_sess_set_new_cb,
             unsafe extern "C" fn(*mut SslCtx, Option<NewCb>)
@@ -207,7 +207,7 @@ pub extern "C" fn SSL_CTX_sess_set_new_cb(ctx: *mut SslCtx, cb: Option<NewCb>) {
 /// libssl's SSL_CTX_sess_get_new_cb(): the application's callback, not our wrapper.
 #[no_mangle]
 pub extern "C" fn SSL_CTX_sess_get_new_cb(ctx: *mut SslCtx) -> Option<NewCb> {
-    crate::ffi::guard("SSL_CTX_sess_get_new_cb", ctx as usize, None, || {
+    crate::capi::export::guard("SSL_CTX_sess_get_new_cb", ctx as usize, None, || {
         let f = next_fn!(
             SSL_CTX_sess_get_new_cb,
             unsafe extern "C" fn(*mut SslCtx) -> Option<NewCb>
@@ -226,7 +226,7 @@ pub extern "C" fn SSL_CTX_sess_get_new_cb(ctx: *mut SslCtx) -> Option<NewCb> {
 /// libssl's SSL_set_SSL_CTX(). The SSL keeps its first SSL_CTX's session callbacks.
 #[no_mangle]
 pub extern "C" fn SSL_set_SSL_CTX(ssl: *mut Ssl, ctx: *mut SslCtx) -> *mut SslCtx {
-    crate::ffi::guard(
+    crate::capi::export::guard(
         "SSL_set_SSL_CTX",
         ssl as usize,
         std::ptr::null_mut(),
@@ -261,7 +261,7 @@ pub extern "C" fn CRYPTO_new_ex_data(
     obj: *mut c_void,
     ad: *mut c_void,
 ) -> c_int {
-    crate::ffi::guard("CRYPTO_new_ex_data", obj as usize, 0, || {
+    crate::capi::export::guard("CRYPTO_new_ex_data", obj as usize, 0, || {
         if preload::layout::selftest_new(class_index, obj as usize, ad as usize) {
             return 1;
         }
@@ -281,7 +281,7 @@ pub extern "C" fn CRYPTO_new_ex_data(
 /// reference (the free itself was deferred): its callbacks must not run twice.
 #[no_mangle]
 pub extern "C" fn CRYPTO_free_ex_data(class_index: c_int, obj: *mut c_void, ad: *mut c_void) {
-    crate::ffi::guard("CRYPTO_free_ex_data", obj as usize, (), || {
+    crate::capi::export::guard("CRYPTO_free_ex_data", obj as usize, (), || {
         if preload::sanitizer::skip_free_ex_data(class_index, obj as usize)
             || preload::layout::selftest_free(class_index, obj as usize, ad as usize)
         {

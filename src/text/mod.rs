@@ -11,7 +11,7 @@
 
 #![forbid(unsafe_code)]
 
-use crate::session::{SessionData, TLS1_3_VERSION};
+use crate::model::session::{SessionData, TLS1_3_VERSION};
 
 /// Where text goes: the two BIO calls the printers make.
 ///

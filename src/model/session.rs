@@ -2,9 +2,9 @@
 //! observable through the public API or the DER/text formats, with OpenSSL's defaults and
 //! setter rules. Safe Rust only; the C-facing object that holds one lives in `object.rs`.
 
-use crate::bytes::{wipe, Bytes, Text};
-use crate::cipher::Cipher;
-use crate::peer::PeerCert;
+use crate::model::bytes::{wipe, Bytes, Text};
+use crate::model::cipher::Cipher;
+use crate::model::peer::PeerCert;
 use std::sync::Arc;
 
 /// `SSL_MAX_SSL_SESSION_ID_LENGTH` and `SSL_MAX_SID_CTX_LENGTH`.

@@ -9,10 +9,10 @@
 //! stale slot is always a valid read; the data inside is dropped (and its secrets wiped)
 //! at the last free, and the slot then waits in the quarantine (`quarantine.rs`).
 
-use crate::crypto::CRYPTO_EX_DATA;
 use crate::exdata;
-use crate::quarantine::{self, Global, Local, MAX_CHUNKS};
-use crate::session::SessionData;
+use crate::handle::quarantine::{self, Global, Local, MAX_CHUNKS};
+use crate::model::session::SessionData;
+use crate::sys::libcrypto::CRYPTO_EX_DATA;
 use parking_lot::{Mutex, RwLock};
 use std::cell::{RefCell, UnsafeCell};
 use std::mem::MaybeUninit;
@@ -257,9 +257,9 @@ impl Session {
             unsafe { exdata::on_dup(d.ex.get(), d.slots.get(), self.ex.get(), self.slots.get()) };
         drop(src);
         if !ok {
-            crate::crypto::raise(
-                crate::crypto::ERR_LIB_SSL,
-                crate::crypto::ERR_R_MALLOC_FAILURE,
+            crate::sys::libcrypto::raise(
+                crate::sys::libcrypto::ERR_LIB_SSL,
+                crate::sys::libcrypto::ERR_R_MALLOC_FAILURE,
                 c"ssl_session_dup",
             );
             d.release();
@@ -269,8 +269,8 @@ impl Session {
     }
 
     /// The pointer C sees.
-    pub fn as_c(&'static self) -> *mut crate::SSL_SESSION {
-        self as *const Session as *mut crate::SSL_SESSION
+    pub fn as_c(&'static self) -> *mut crate::sys::SSL_SESSION {
+        self as *const Session as *mut crate::sys::SSL_SESSION
     }
 
     pub fn data(&self) -> &RwLock<SessionData> {

@@ -2,10 +2,10 @@
 //! `SSL_SESSION_print_fp` and the NSS key log line. The text itself is built by the safe
 //! `text.rs`, piece by piece as OpenSSL 3.0 writes it, so a failing BIO sees the same prefix.
 
-use crate::crypto;
-use crate::ffi::{guard, with_session};
+use crate::capi::export::{guard, with_session};
+use crate::sys::libcrypto;
 use crate::text::{self, Sink};
-use crate::{forward, next_fn, BIO, SSL_SESSION};
+use crate::{forward, next_fn, sys::BIO, sys::SSL_SESSION};
 use libc::{c_char, c_int, c_void, FILE};
 
 /// A libcrypto BIO as a `text::Sink`.
@@ -17,12 +17,12 @@ impl Sink for BioSink {
         z.extend_from_slice(s);
         z.push(0);
         // SAFETY: a NUL-terminated copy; the BIO is the caller's (NULL is handled by libcrypto).
-        unsafe { crypto::BIO_puts(self.0.cast(), z.as_ptr().cast()) }
+        unsafe { libcrypto::BIO_puts(self.0.cast(), z.as_ptr().cast()) }
     }
 
     fn write(&mut self, data: &[u8]) -> i32 {
         // SAFETY: data is valid for its length; the BIO is the caller's.
-        unsafe { crypto::BIO_write(self.0.cast(), data.as_ptr().cast(), data.len() as c_int) }
+        unsafe { libcrypto::BIO_write(self.0.cast(), data.as_ptr().cast(), data.len() as c_int) }
     }
 }
 
@@ -44,8 +44,8 @@ fn compression_name(id: u32) -> Option<Vec<u8>> {
     // SAFETY: libssl's own stack of SSL_COMP, read with libcrypto's stack functions.
     unsafe {
         let sk = methods();
-        for i in 0..crypto::OPENSSL_sk_num(sk) {
-            let comp = crypto::OPENSSL_sk_value(sk, i);
+        for i in 0..libcrypto::OPENSSL_sk_num(sk) {
+            let comp = libcrypto::OPENSSL_sk_value(sk, i);
             if !comp.is_null() && get_id(comp) as u32 == id {
                 let name = get_name(comp);
                 return (!name.is_null())
@@ -72,7 +72,7 @@ pub extern "C" fn SSL_SESSION_print(fp: *mut BIO, ses: *const SSL_SESSION) -> c_
             let d = s.data().read_recursive();
             // SAFETY: libcrypto returns a static string for any code.
             let verify = unsafe {
-                std::ffi::CStr::from_ptr(crypto::X509_verify_cert_error_string(
+                std::ffi::CStr::from_ptr(libcrypto::X509_verify_cert_error_string(
                     d.verify_result as _,
                 ))
             };
@@ -93,18 +93,18 @@ pub extern "C" fn SSL_SESSION_print_fp(fp: *mut FILE, ses: *const SSL_SESSION) -
             return 0;
         }
         // SAFETY: a BIO over the caller's stream that does not close it.
-        let b = unsafe { crypto::BIO_new_fp(fp, crypto::BIO_NOCLOSE) };
+        let b = unsafe { libcrypto::BIO_new_fp(fp, libcrypto::BIO_NOCLOSE) };
         if b.is_null() {
-            crypto::raise(
-                crypto::ERR_LIB_SSL,
-                crypto::ERR_R_BUF_LIB,
+            libcrypto::raise(
+                libcrypto::ERR_LIB_SSL,
+                libcrypto::ERR_R_BUF_LIB,
                 c"SSL_SESSION_print_fp",
             );
             return 0;
         }
         let r = SSL_SESSION_print(b.cast(), ses);
         // SAFETY: the BIO we made.
-        unsafe { crypto::BIO_free(b) };
+        unsafe { libcrypto::BIO_free(b) };
         r
     })
 }

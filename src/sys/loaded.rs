@@ -105,7 +105,7 @@ fn counts() -> (u64, u64) {
         _size: libc::size_t,
         data: *mut libc::c_void,
     ) -> libc::c_int {
-        crate::ffi::guard("dl_iterate_phdr callback", 0, 1, || {
+        crate::capi::export::guard("dl_iterate_phdr callback", 0, 1, || {
             // SAFETY: dl_iterate_phdr passes a valid info and our own data pointer.
             unsafe { *(data as *mut (u64, u64)) = ((*info).dlpi_adds, (*info).dlpi_subs) };
             1
@@ -130,7 +130,7 @@ fn objects() -> (Vec<Obj>, u64, u64) {
         data: *mut libc::c_void,
     ) -> libc::c_int {
         // A panic stops the walk (1) rather than unwind into the loader.
-        crate::ffi::guard("dl_iterate_phdr callback", 0, 1, || {
+        crate::capi::export::guard("dl_iterate_phdr callback", 0, 1, || {
             // SAFETY: dl_iterate_phdr passes a valid info; data is our Acc.
             let (info, acc) = unsafe { (&*info, &mut *(data as *mut Acc)) };
             acc.adds = info.dlpi_adds;
@@ -333,7 +333,7 @@ fn build(prev: *mut Snapshot) -> &'static Snapshot {
     // Every change of the loaded set drops what was cached for the old one.
     MULTI.store(libssl.len() > 1, Ordering::Relaxed);
     let generation = GENERATION.fetch_add(1, Ordering::AcqRel) + 1;
-    crate::caller::forget();
+    crate::sys::caller::forget();
     let s = Box::leak(Box::new(Snapshot {
         generation,
         adds,
@@ -348,7 +348,7 @@ fn build(prev: *mut Snapshot) -> &'static Snapshot {
 /// An object was unloaded (our `dlclose`): forget everything cached.
 pub fn unloaded() {
     GENERATION.fetch_add(1, Ordering::AcqRel);
-    crate::caller::forget();
+    crate::sys::caller::forget();
 }
 
 /// Intercepts the application's `dlclose` to notice unloads at once.
@@ -359,7 +359,7 @@ pub fn unloaded() {
 /// cbindgen:ignore
 #[no_mangle]
 pub extern "C" fn dlclose(handle: *mut libc::c_void) -> libc::c_int {
-    crate::ffi::guard("dlclose", 0, -1, || {
+    crate::capi::export::guard("dlclose", 0, -1, || {
         let r = real_dlclose(handle);
         unloaded();
         r

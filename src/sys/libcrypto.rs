@@ -138,7 +138,7 @@ pub fn malloc(n: size_t) -> Option<std::ptr::NonNull<c_void>> {
 
 /// `EVP_get_digestbynid(nid)`, a macro in 3.0 (`EVP_get_digestbyname(OBJ_nid2sn(nid))`):
 /// libcrypto's static legacy `EVP_MD` for a digest NID, or NULL (always for `NID_undef`).
-pub fn digest_by_nid(nid: c_int) -> *const crate::EVP_MD {
+pub fn digest_by_nid(nid: c_int) -> *const crate::sys::EVP_MD {
     if nid == 0 {
         return std::ptr::null();
     }

@@ -2,9 +2,9 @@
 //! objects that are not ours, the misuse report, and panic catching. Every exported
 //! function's body is a call to one of these helpers.
 
-use crate::cipher::{self, Cipher};
-use crate::misuse::{self, Misuse};
-use crate::object::{self, Lookup, Session};
+use crate::handle::arena::{self, Lookup, Session};
+use crate::handle::misuse::{self, Misuse};
+use crate::model::cipher::{self, Cipher};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Run `body` with the session behind `ptr`.
@@ -17,12 +17,12 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 #[inline]
 pub fn with_session<R: Copy>(
     func: &'static str,
-    ptr: *const crate::SSL_SESSION,
+    ptr: *const crate::sys::SSL_SESSION,
     err: R,
     foreign: impl FnOnce() -> Option<R>,
     body: impl FnOnce(&'static Session) -> R,
 ) -> R {
-    if let Some(s) = object::live(ptr as usize) {
+    if let Some(s) = arena::live(ptr as usize) {
         return guard(func, ptr as usize, err, || body(s));
     }
     not_live(func, ptr, err, foreign)
@@ -34,12 +34,12 @@ pub fn with_session<R: Copy>(
 #[inline(always)]
 pub fn with_slot<R: Copy>(
     func: &'static str,
-    ptr: *const crate::SSL_SESSION,
+    ptr: *const crate::sys::SSL_SESSION,
     err: R,
     foreign: impl FnOnce() -> Option<R>,
     body: impl FnOnce(&'static Session) -> Option<R>,
 ) -> R {
-    if let Some(s) = object::slot(ptr as usize) {
+    if let Some(s) = arena::slot(ptr as usize) {
         if let Some(r) = guard(func, ptr as usize, Some(err), || body(s)) {
             return r;
         }
@@ -52,11 +52,11 @@ pub fn with_slot<R: Copy>(
 #[inline(never)]
 fn not_live<R: Copy>(
     func: &'static str,
-    ptr: *const crate::SSL_SESSION,
+    ptr: *const crate::sys::SSL_SESSION,
     err: R,
     foreign: impl FnOnce() -> Option<R>,
 ) -> R {
-    match object::lookup(ptr as usize) {
+    match arena::lookup(ptr as usize) {
         // Only reached through with_slot: two threads freed the last reference at once.
         Lookup::Ours => {
             misuse::report(func, ptr as usize, Misuse::Underflow);
@@ -93,7 +93,7 @@ fn not_live<R: Copy>(
 #[inline]
 pub fn with_cipher<R: Copy>(
     func: &'static str,
-    ptr: *const crate::SSL_CIPHER,
+    ptr: *const crate::sys::SSL_CIPHER,
     null: R,
     foreign: impl FnOnce() -> Option<R>,
     body: impl FnOnce(&'static Cipher) -> R,

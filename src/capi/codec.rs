@@ -1,11 +1,11 @@
 //! `i2d_SSL_SESSION` / `d2i_SSL_SESSION`: OpenSSL 3.0's session DER, byte for byte, with
 //! its calling conventions. The codec itself is the safe `der.rs`.
 
+use crate::capi::export::{guard, with_session};
 use crate::der::{self, Encoder};
-use crate::ffi::{guard, with_session};
-use crate::object::Session;
-use crate::session::SessionData;
-use crate::{caller, crypto, forward, next_fn, SSL_SESSION};
+use crate::handle::arena::Session;
+use crate::model::session::SessionData;
+use crate::{forward, next_fn, sys::libcrypto, sys::SSL_SESSION};
 use libc::{c_int, c_long, c_uchar};
 
 /// `ERR_LIB_ASN1`.
@@ -45,11 +45,11 @@ pub extern "C" fn i2d_SSL_SESSION(in_: *const SSL_SESSION, pp: *mut *mut c_uchar
             unsafe {
                 if (*pp).is_null() {
                     let buf =
-                        crypto::CRYPTO_malloc(len, c"ssl-session".as_ptr(), 0) as *mut c_uchar;
+                        libcrypto::CRYPTO_malloc(len, c"ssl-session".as_ptr(), 0) as *mut c_uchar;
                     if buf.is_null() {
-                        crypto::raise(
+                        libcrypto::raise(
                             ERR_LIB_ASN1,
-                            crypto::ERR_R_MALLOC_FAILURE,
+                            libcrypto::ERR_R_MALLOC_FAILURE,
                             c"i2d_SSL_SESSION",
                         );
                         return -1;
@@ -85,7 +85,7 @@ pub extern "C" fn d2i_SSL_SESSION(
     pp: *mut *const c_uchar,
     length: c_long,
 ) -> *mut SSL_SESSION {
-    core::arch::naked_asm!(crate::entry::pass_caller!(3), f = sym d2i_from)
+    core::arch::naked_asm!(crate::capi::entry::pass_caller!(3), f = sym d2i_from)
 }
 
 /// cbindgen:ignore
@@ -115,9 +115,9 @@ pub extern "C" fn d2i_from(
     ra: usize,
 ) -> *mut SSL_SESSION {
     guard("d2i_SSL_SESSION", 0, std::ptr::null_mut(), || {
-        if let Some(lib) = caller::libssl_at(ra) {
+        if let Some(lib) = crate::sys::caller::libssl_at(ra) {
             if lib.d2i == 0 {
-                caller::fatal_no_definition("d2i_SSL_SESSION", lib);
+                crate::sys::caller::fatal_no_definition("d2i_SSL_SESSION", lib);
             }
             // SAFETY: the calling libssl's own decoder, for it, with its arguments unchanged.
             return unsafe { std::mem::transmute::<usize, D2i>(lib.d2i)(a, pp, length) };
@@ -181,9 +181,9 @@ fn decode(
         ) {
             Some(s) => s,
             None => {
-                crypto::raise(
-                    crypto::ERR_LIB_SSL,
-                    crypto::ERR_R_MALLOC_FAILURE,
+                libcrypto::raise(
+                    libcrypto::ERR_LIB_SSL,
+                    libcrypto::ERR_R_MALLOC_FAILURE,
                     c"d2i_SSL_SESSION",
                 );
                 return null;

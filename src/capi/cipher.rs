@@ -4,9 +4,9 @@
 //! table and is answered here. Any other non-NULL pointer is libssl's own cipher and goes
 //! to libssl's function (the next definition, when both libraries are loaded).
 
-use crate::cipher::{self, DescriptionBuf, DESCRIPTION_BUF};
-use crate::ffi::with_cipher;
-use crate::{crypto, forward, EVP_MD, SSL_CIPHER};
+use crate::capi::export::with_cipher;
+use crate::model::cipher::{self, DescriptionBuf, DESCRIPTION_BUF};
+use crate::{forward, sys::libcrypto, sys::EVP_MD, sys::SSL_CIPHER};
 use libc::{c_char, c_int};
 use std::ptr::{null, null_mut};
 
@@ -77,7 +77,7 @@ pub extern "C" fn SSL_CIPHER_get_bits(c: *const SSL_CIPHER, alg_bits: *mut c_int
         // Every answer for a non-NULL cipher sets it (ours, libssl's); a misuse report in
         // warn mode must not leave it unset either.
         // SAFETY: the caller passes NULL or a valid int*.
-        unsafe { crate::ffi::put(alg_bits, 0) };
+        unsafe { crate::capi::export::put(alg_bits, 0) };
     }
     with_cipher(
         "SSL_CIPHER_get_bits",
@@ -87,7 +87,7 @@ pub extern "C" fn SSL_CIPHER_get_bits(c: *const SSL_CIPHER, alg_bits: *mut c_int
             as unsafe extern "C" fn(*const SSL_CIPHER, *mut c_int) -> c_int),
         |ci| {
             // SAFETY: the caller passes NULL or a valid int*.
-            unsafe { crate::ffi::put(alg_bits, ci.alg_bits) };
+            unsafe { crate::capi::export::put(alg_bits, ci.alg_bits) };
             ci.strength_bits
         },
     )
@@ -138,12 +138,12 @@ pub extern "C" fn SSL_CIPHER_description(
             let out = match cipher::description_buf(buf.is_null(), size) {
                 DescriptionBuf::TooSmall => return null_mut(),
                 DescriptionBuf::Caller => buf,
-                DescriptionBuf::Allocate => match crypto::malloc(DESCRIPTION_BUF) {
+                DescriptionBuf::Allocate => match libcrypto::malloc(DESCRIPTION_BUF) {
                     Some(p) => p.as_ptr().cast(),
                     None => {
-                        crypto::raise(
-                            crypto::ERR_LIB_SSL,
-                            crypto::ERR_R_MALLOC_FAILURE,
+                        libcrypto::raise(
+                            libcrypto::ERR_LIB_SSL,
+                            libcrypto::ERR_R_MALLOC_FAILURE,
                             c"SSL_CIPHER_description",
                         );
                         return null_mut();
@@ -238,7 +238,7 @@ pub extern "C" fn SSL_CIPHER_get_handshake_digest(c: *const SSL_CIPHER) -> *cons
         null(),
         forward!(owner c; SSL_CIPHER_get_handshake_digest(c)
             as unsafe extern "C" fn(*const SSL_CIPHER) -> *const EVP_MD),
-        |ci| crypto::digest_by_nid(ci.handshake_digest_nid),
+        |ci| libcrypto::digest_by_nid(ci.handshake_digest_nid),
     )
 }
 

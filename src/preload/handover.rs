@@ -19,10 +19,10 @@
 //! wrapped: libssl calls our trampoline, which calls the application's callback, found in
 //! a record we keep in the SSL_CTX's or SSL's ex_data, and converts what it returns.
 
-use crate::crypto::{self, CRYPTO_EX_DATA};
-use crate::ffi::guard;
-use crate::object::{self, Lookup, Session};
-use crate::{api, exdata, misuse, next_fn, SSL_CIPHER, SSL_SESSION};
+use crate::capi::export::guard;
+use crate::handle::arena::{self, Lookup, Session};
+use crate::sys::libcrypto::{self, CRYPTO_EX_DATA};
+use crate::{capi, exdata, handle::misuse, next_fn, sys::SSL_CIPHER, sys::SSL_SESSION};
 use libc::{c_int, c_long, c_uchar, c_void, size_t};
 use parking_lot::Mutex;
 use std::ptr::null_mut;
@@ -66,10 +66,10 @@ pub enum Handed {
 }
 
 pub fn classify(func: &'static str, p: *const SSL_SESSION) -> Handed {
-    if let Some(s) = object::live(p as usize) {
+    if let Some(s) = arena::live(p as usize) {
         return Handed::Ours(s);
     }
-    match object::lookup(p as usize) {
+    match arena::lookup(p as usize) {
         Lookup::Freed => {
             misuse::report(func, p as usize, misuse::Misuse::Freed);
             Handed::Freed
@@ -97,7 +97,7 @@ pub fn free_libssl(l: *mut SSL_SESSION) {
 
 /// Queue the error a failed conversion leaves (the caller returns its error value).
 fn conversion_failed(func: &'static std::ffi::CStr) {
-    crypto::raise(crypto::ERR_LIB_SSL, ERR_R_INTERNAL_ERROR, func);
+    libcrypto::raise(libcrypto::ERR_LIB_SSL, ERR_R_INTERNAL_ERROR, func);
 }
 
 // ---- the reference a libssl copy holds on ours -------------------------------------------
@@ -110,7 +110,7 @@ fn hold_index() -> Option<c_int> {
         // application left it (our index is none of theirs: see exdata.rs).
         exdata::own_slots();
         exdata::libcrypto_new_index(
-            crypto::EX_INDEX_SSL_SESSION,
+            libcrypto::EX_INDEX_SSL_SESSION,
             0,
             null_mut(),
             None,
@@ -150,7 +150,7 @@ unsafe extern "C" fn hold_free(
 ) {
     guard("ex_data free of a libssl copy", ptr as usize, (), || {
         if !ptr.is_null() {
-            api::lifecycle::SSL_SESSION_free(ptr.cast());
+            capi::lifecycle::SSL_SESSION_free(ptr.cast());
         }
     })
 }
@@ -160,7 +160,7 @@ unsafe extern "C" fn hold_free(
 /// own i2d refuses too) or libssl is not there; nothing is changed then.
 pub fn to_libssl(s: &'static Session) -> Option<*mut SSL_SESSION> {
     let idx = hold_index()?;
-    let d2i = api::codec::libssl_d2i()?;
+    let d2i = capi::codec::libssl_d2i()?;
     let set_ex = next_fn!(
         SSL_SESSION_set_ex_data,
         unsafe extern "C" fn(*mut SSL_SESSION, c_int, *mut c_void) -> c_int
@@ -175,20 +175,20 @@ pub fn to_libssl(s: &'static Session) -> Option<*mut SSL_SESSION> {
         // DER carries no "not resumable" flag: leave out what would make libssl's copy
         // resumable (ID and ticket), so that it is refused as ours would be. (Through
         // the codec rather than a clone: a second clone site slows SSL_SESSION_dup.)
-        let mut c = crate::session::SessionData::new(0);
+        let mut c = crate::model::session::SessionData::new(0);
         crate::der::apply(&crate::der::decode(&der).ok()?, &mut c, 0);
         c.session_id = Default::default();
         c.ticket = None;
         let mut again = Vec::new();
         crate::der::encode(&c, &mut again)?;
-        crate::bytes::wipe(&mut der);
+        crate::model::bytes::wipe(&mut der);
         der = again;
     }
     let mut p = der.as_ptr();
     // SAFETY: libssl's decoder over our buffer; it calls SSL_SESSION_new, which sees
     // libssl as its caller and so makes libssl's own session.
     let l = unsafe { d2i(null_mut(), &mut p, der.len() as c_long) };
-    crate::bytes::wipe(&mut der);
+    crate::model::bytes::wipe(&mut der);
     if l.is_null() {
         return None;
     }
@@ -199,7 +199,7 @@ pub fn to_libssl(s: &'static Session) -> Option<*mut SSL_SESSION> {
     // SAFETY: a live libssl session and our index.
     if unsafe { set_ex(l, idx, s.as_c().cast()) } != 1 {
         free_libssl(l);
-        api::lifecycle::SSL_SESSION_free(s.as_c());
+        capi::lifecycle::SSL_SESSION_free(s.as_c());
         return None;
     }
     Some(l)
@@ -224,7 +224,7 @@ pub unsafe fn convert_transferred(
     match classify("SSL_SESSION_free", p) {
         Handed::Ours(s) => match to_libssl(s) {
             Some(l) => {
-                api::lifecycle::SSL_SESSION_free(p);
+                capi::lifecycle::SSL_SESSION_free(p);
                 // SAFETY: as above.
                 unsafe { *slot = l };
                 true
@@ -277,14 +277,14 @@ pub fn lend<R>(
 /// libssl's own `SSL_CIPHER` with the id of our table entry `c` (so that a session of
 /// libssl's never holds a pointer into our table), or NULL. Found once per cipher by
 /// decoding, with libssl's d2i, a minimal session of that cipher.
-pub fn libssl_cipher(c: &'static crate::cipher::Cipher) -> *const SSL_CIPHER {
+pub fn libssl_cipher(c: &'static crate::model::cipher::Cipher) -> *const SSL_CIPHER {
     static FOUND: Mutex<Vec<(u32, usize)>> = Mutex::new(Vec::new());
     // Resolved before taking the lock: a lookup may enter the loader (see loaded.rs).
     let get0 = next_fn!(
         SSL_SESSION_get0_cipher,
         unsafe extern "C" fn(*const SSL_SESSION) -> *const SSL_CIPHER
     );
-    let d2i = api::codec::libssl_d2i();
+    let d2i = capi::codec::libssl_d2i();
     let mut found = FOUND.lock();
     if let Some(&(_, p)) = found.iter().find(|(id, _)| *id == c.id) {
         return p as *const SSL_CIPHER;
@@ -292,7 +292,7 @@ pub fn libssl_cipher(c: &'static crate::cipher::Cipher) -> *const SSL_CIPHER {
     let (Some(d2i), Some(get0)) = (d2i, get0) else {
         return std::ptr::null();
     };
-    let mut d = crate::session::SessionData::new(0);
+    let mut d = crate::model::session::SessionData::new(0);
     d.ssl_version = 0x0303;
     d.cipher = Some(c);
     let mut der = Vec::new();
@@ -576,7 +576,7 @@ pub unsafe extern "C" fn find_trampoline(
             // libssl does not free *sess on failure: drop the reference it would have had.
             // SAFETY: as above.
             unsafe {
-                api::lifecycle::SSL_SESSION_free(*sess);
+                capi::lifecycle::SSL_SESSION_free(*sess);
                 *sess = null_mut();
             }
             return 0;
@@ -615,7 +615,7 @@ pub unsafe extern "C" fn get_trampoline(
                 let transferred = !copy.is_null() && unsafe { *copy } == 0;
                 let l = to_libssl(s);
                 if transferred {
-                    api::lifecycle::SSL_SESSION_free(ret);
+                    capi::lifecycle::SSL_SESSION_free(ret);
                 }
                 match l {
                     Some(l) => {

@@ -1,11 +1,10 @@
 //! PEM: `-----BEGIN SSL SESSION PARAMETERS-----`, base64 of the DER. libcrypto's PEM layer
 //! does the framing, as it does for libssl, with our `i2d`/`d2i` doing the session part.
 
-use crate::api::codec::{d2i_ours, i2d_SSL_SESSION};
-use crate::caller;
-use crate::crypto::{self, D2iOfVoid, I2dOfVoid};
-use crate::ffi::guard;
-use crate::{BIO, SSL_SESSION};
+use crate::capi::codec::{d2i_ours, i2d_SSL_SESSION};
+use crate::capi::export::guard;
+use crate::sys::libcrypto::{self, D2iOfVoid, I2dOfVoid};
+use crate::{sys::BIO, sys::SSL_SESSION};
 use libc::{c_int, c_void, FILE};
 
 /// `PEM_STRING_SSL_SESSION`.
@@ -31,9 +30,9 @@ fn i2d() -> I2dOfVoid {
 fn d2i(ra: usize, func: &str) -> D2iOfVoid {
     type D2i =
         extern "C" fn(*mut *mut SSL_SESSION, *mut *const u8, libc::c_long) -> *mut SSL_SESSION;
-    if let Some(lib) = caller::libssl_at(ra) {
+    if let Some(lib) = crate::sys::caller::libssl_at(ra) {
         if lib.d2i == 0 {
-            caller::fatal_no_definition(func, lib);
+            crate::sys::caller::fatal_no_definition(func, lib);
         }
         // SAFETY: the calling libssl's own d2i_SSL_SESSION, which has the d2i_of_void
         // shape with a session pointer.
@@ -57,7 +56,7 @@ pub extern "C" fn PEM_read_bio_SSL_SESSION(
     cb: *mut pem_password_cb,
     u: *mut c_void,
 ) -> *mut SSL_SESSION {
-    core::arch::naked_asm!(crate::entry::pass_caller!(4), f = sym read_bio_from)
+    core::arch::naked_asm!(crate::capi::entry::pass_caller!(4), f = sym read_bio_from)
 }
 
 /// cbindgen:ignore
@@ -82,7 +81,7 @@ extern "C" fn read_bio_from(
     guard("PEM_read_bio_SSL_SESSION", 0, std::ptr::null_mut(), || {
         // SAFETY: libcrypto's reader with the right d2i, exactly as libssl calls it.
         unsafe {
-            crypto::PEM_ASN1_read_bio(
+            libcrypto::PEM_ASN1_read_bio(
                 d2i(ra, "PEM_read_bio_SSL_SESSION"),
                 LABEL.as_ptr(),
                 out.cast(),
@@ -105,7 +104,7 @@ pub extern "C" fn PEM_read_SSL_SESSION(
     cb: *mut pem_password_cb,
     u: *mut c_void,
 ) -> *mut SSL_SESSION {
-    core::arch::naked_asm!(crate::entry::pass_caller!(4), f = sym read_from)
+    core::arch::naked_asm!(crate::capi::entry::pass_caller!(4), f = sym read_from)
 }
 
 /// cbindgen:ignore
@@ -133,7 +132,7 @@ extern "C" fn read_from(
         }
         // SAFETY: libcrypto's reader with the right d2i, exactly as libssl calls it.
         unsafe {
-            crypto::PEM_ASN1_read(
+            libcrypto::PEM_ASN1_read(
                 d2i(ra, "PEM_read_SSL_SESSION"),
                 LABEL.as_ptr(),
                 out,
@@ -153,7 +152,7 @@ pub extern "C" fn PEM_write_bio_SSL_SESSION(out: *mut BIO, x: *const SSL_SESSION
     guard("PEM_write_bio_SSL_SESSION", x as usize, 0, || {
         // SAFETY: libcrypto's writer with our i2d, exactly as libssl calls it.
         unsafe {
-            crypto::PEM_ASN1_write_bio(
+            libcrypto::PEM_ASN1_write_bio(
                 i2d(),
                 LABEL.as_ptr(),
                 out.cast(),
@@ -177,7 +176,7 @@ pub extern "C" fn PEM_write_SSL_SESSION(out: *mut FILE, x: *const SSL_SESSION) -
         }
         // SAFETY: libcrypto's writer with our i2d, exactly as libssl calls it.
         unsafe {
-            crypto::PEM_ASN1_write(
+            libcrypto::PEM_ASN1_write(
                 i2d(),
                 LABEL.as_ptr(),
                 out,

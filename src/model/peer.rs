@@ -1,8 +1,8 @@
 //! The peer certificate: kept as DER inside the session, turned into libcrypto's `X509`
 //! only when `SSL_SESSION_get0_peer` asks (parsing costs ~150 µs; most users never ask).
 
-use crate::bytes::Bytes;
-use crate::crypto;
+use crate::model::bytes::Bytes;
+use crate::sys::libcrypto;
 use once_cell::sync::OnceCell;
 use std::ptr::NonNull;
 
@@ -15,7 +15,7 @@ unsafe impl Sync for X509Handle {}
 impl Drop for X509Handle {
     fn drop(&mut self) {
         // SAFETY: we own one reference, taken by d2i_X509.
-        unsafe { crypto::X509_free(self.0.as_ptr()) }
+        unsafe { libcrypto::X509_free(self.0.as_ptr()) }
     }
 }
 
@@ -50,7 +50,7 @@ impl PeerCert {
             let mut p = der.as_ptr();
             // SAFETY: p and len describe our own buffer; d2i_X509 reads at most len bytes.
             let x = unsafe {
-                crypto::d2i_X509(std::ptr::null_mut(), &mut p, der.len() as libc::c_long)
+                libcrypto::d2i_X509(std::ptr::null_mut(), &mut p, der.len() as libc::c_long)
             };
             NonNull::new(x).map(X509Handle)
         });

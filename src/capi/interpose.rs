@@ -5,10 +5,10 @@
 //! sessions and NULL pass unchanged. Without libssl in the process they do nothing and
 //! return 0. They are not part of the session API, nor of include/ssl.h.
 
-use crate::boundary::{self, FindCb, GetCb, Side, Ssl, SslCtx, UseCb};
-use crate::ffi::guard;
-use crate::misuse::{self, Misuse};
-use crate::{next_fn, SSL_SESSION};
+use crate::capi::export::guard;
+use crate::handle::misuse::{self, Misuse};
+use crate::preload::handover::{self, FindCb, GetCb, Side, Ssl, SslCtx, UseCb};
+use crate::{next_fn, sys::SSL_SESSION};
 use libc::{c_int, c_void};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -26,7 +26,7 @@ pub extern "C" fn SSL_set_session(to: *mut Ssl, session: *mut SSL_SESSION) -> c_
             return 0;
         };
         // SAFETY: libssl's function, with libssl's objects.
-        boundary::lend(
+        handover::lend(
             "SSL_set_session",
             c"SSL_set_session",
             session,
@@ -47,7 +47,7 @@ pub extern "C" fn SSL_CTX_add_session(ctx: *mut SslCtx, session: *mut SSL_SESSIO
             return 0;
         };
         // SAFETY: libssl's function, with libssl's objects.
-        boundary::lend(
+        handover::lend(
             "SSL_CTX_add_session",
             c"SSL_CTX_add_session",
             session,
@@ -69,9 +69,10 @@ pub extern "C" fn SSL_CTX_remove_session(ctx: *mut SslCtx, session: *mut SSL_SES
         // Held over the call: when the cache's copy holds the last reference to ours,
         // libssl's free of that copy would otherwise destroy ours before it is marked.
         // (`Some(false)`: saturated, never freed, so nothing to hold.)
-        let held = crate::object::live(session as usize).filter(|s| s.try_up_ref().is_some());
+        let held =
+            crate::handle::arena::live(session as usize).filter(|s| s.try_up_ref().is_some());
         // SAFETY: libssl's function, with libssl's objects.
-        let r = boundary::lend(
+        let r = handover::lend(
             "SSL_CTX_remove_session",
             c"SSL_CTX_remove_session",
             session,
@@ -85,7 +86,7 @@ pub extern "C" fn SSL_CTX_remove_session(ctx: *mut SslCtx, session: *mut SSL_SES
                     d.not_resumable = true;
                 }
             }
-            crate::api::lifecycle::SSL_SESSION_free(s.as_c());
+            crate::capi::lifecycle::SSL_SESSION_free(s.as_c());
         }
         r
     })
@@ -106,12 +107,12 @@ fn wrap(
     trampoline: usize,
 ) -> usize {
     if cb == 0 {
-        if let Some(side) = boundary::existing_side(obj, ctx) {
+        if let Some(side) = handover::existing_side(obj, ctx) {
             field(side).store(0, Ordering::Release);
         }
         return 0;
     }
-    match boundary::side_of(obj, ctx) {
+    match handover::side_of(obj, ctx) {
         Some(side) => {
             field(side).store(cb, Ordering::Release);
             trampoline
@@ -139,7 +140,7 @@ pub extern "C" fn SSL_CTX_set_psk_use_session_callback(ctx: *mut SslCtx, cb: Opt
             ) else {
                 return;
             };
-            let t = boundary::use_trampoline as UseCb as usize;
+            let t = handover::use_trampoline as UseCb as usize;
             let w = wrap(
                 "SSL_CTX_set_psk_use_session_callback",
                 ctx,
@@ -164,7 +165,7 @@ pub extern "C" fn SSL_set_psk_use_session_callback(s: *mut Ssl, cb: Option<UseCb
         ) else {
             return;
         };
-        let t = boundary::use_trampoline as UseCb as usize;
+        let t = handover::use_trampoline as UseCb as usize;
         let w = wrap(
             "SSL_set_psk_use_session_callback",
             s,
@@ -194,7 +195,7 @@ pub extern "C" fn SSL_CTX_set_psk_find_session_callback(ctx: *mut SslCtx, cb: Op
             ) else {
                 return;
             };
-            let t = boundary::find_trampoline as FindCb as usize;
+            let t = handover::find_trampoline as FindCb as usize;
             let w = wrap(
                 "SSL_CTX_set_psk_find_session_callback",
                 ctx,
@@ -219,7 +220,7 @@ pub extern "C" fn SSL_set_psk_find_session_callback(s: *mut Ssl, cb: Option<Find
         ) else {
             return;
         };
-        let t = boundary::find_trampoline as FindCb as usize;
+        let t = handover::find_trampoline as FindCb as usize;
         let w = wrap(
             "SSL_set_psk_find_session_callback",
             s,
@@ -246,7 +247,7 @@ pub extern "C" fn SSL_CTX_sess_set_get_cb(ctx: *mut SslCtx, cb: Option<GetCb>) {
         ) else {
             return;
         };
-        let t = boundary::get_trampoline as GetCb as usize;
+        let t = handover::get_trampoline as GetCb as usize;
         let w = wrap(
             "SSL_CTX_sess_set_get_cb",
             ctx,
@@ -275,8 +276,8 @@ fn get_get_cb(ctx: *mut SslCtx) -> Option<GetCb> {
     )?;
     // SAFETY: libssl's getter.
     let cb = unsafe { f(ctx) }?;
-    if boundary::is_get_trampoline(cb as usize) {
-        let app = boundary::existing_side(ctx, true)?
+    if handover::is_get_trampoline(cb as usize) {
+        let app = handover::existing_side(ctx, true)?
             .get_cb
             .load(Ordering::Acquire);
         // SAFETY: a GetCb the application gave us.

@@ -38,7 +38,7 @@ impl NextSym {
     pub fn get(&self) -> Option<usize> {
         let v = self.cell.load(Ordering::Acquire);
         // Resolved in this generation (high bits equal) and present.
-        let x = v ^ tag(crate::loaded::generation());
+        let x = v ^ tag(crate::sys::loaded::generation());
         if x >> ADDR_BITS == 0 && x > ABSENT {
             return Some(x as usize);
         }
@@ -49,7 +49,7 @@ impl NextSym {
     /// it, when several are loaded (uncached: only then), else `get()`.
     #[inline(always)]
     pub fn get_for(&self, obj: usize) -> Option<usize> {
-        match crate::loaded::owner_of(obj) {
+        match crate::sys::loaded::owner_of(obj) {
             Some(lib) => {
                 let name = CStr::from_bytes_with_nul(self.name.as_bytes()).expect("NUL-terminated");
                 lib.sym(name)
@@ -66,9 +66,9 @@ impl NextSym {
         let mut fresh = v & ADDR_MASK == ABSENT;
         loop {
             let snap = if fresh {
-                crate::loaded::refresh()
+                crate::sys::loaded::refresh()
             } else {
-                crate::loaded::current()
+                crate::sys::loaded::current()
             };
             let g = snap.generation;
             if v == tag(g) | ABSENT {
@@ -79,7 +79,7 @@ impl NextSym {
                 None => {
                     // SAFETY: name is NUL-terminated; RTLD_NEXT is valid from a shared object.
                     let p = unsafe { libc::dlsym(libc::RTLD_NEXT, name.as_ptr()) } as usize;
-                    (p != 0 && !crate::loaded::is_ours(p)).then_some(p)
+                    (p != 0 && !crate::sys::loaded::is_ours(p)).then_some(p)
                 }
             };
             let a = a.filter(|&a| a as u64 & !ADDR_MASK == 0 && a as u64 > ABSENT);
@@ -91,7 +91,7 @@ impl NextSym {
             self.cell
                 .store(tag(g) | a.map_or(ABSENT, |a| a as u64), Ordering::Release);
             // Still the same set of objects: the answer holds.
-            if crate::loaded::generation() == g {
+            if crate::sys::loaded::generation() == g {
                 return a;
             }
             fresh = false;
@@ -104,22 +104,22 @@ impl NextSym {
 #[macro_export]
 macro_rules! next_fn {
     ($name:ident, $ty:ty) => {{
-        static SYM: $crate::next::NextSym =
-            $crate::next::NextSym::new(concat!(stringify!($name), "\0"));
+        static SYM: $crate::sys::next::NextSym =
+            $crate::sys::next::NextSym::new(concat!(stringify!($name), "\0"));
         // SAFETY: the symbol has this C prototype in libssl/libcrypto 3.0.
         SYM.get()
             .map(|a| unsafe { ::std::mem::transmute::<usize, $ty>(a) })
     }};
     ($name:ident, $ty:ty, for $obj:expr) => {{
-        static SYM: $crate::next::NextSym =
-            $crate::next::NextSym::new(concat!(stringify!($name), "\0"));
+        static SYM: $crate::sys::next::NextSym =
+            $crate::sys::next::NextSym::new(concat!(stringify!($name), "\0"));
         // SAFETY: the symbol has this C prototype in libssl/libcrypto 3.0.
         SYM.get_for($obj as usize)
             .map(|a| unsafe { ::std::mem::transmute::<usize, $ty>(a) })
     }};
 }
 
-/// The `foreign` argument of `ffi::with_session`: a closure that calls the next definition
+/// The `foreign` argument of `export::with_session`: a closure that calls the next definition
 /// of the exported function with the same arguments, if there is one.
 /// `forward!(SSL_SESSION_free(ses) as unsafe extern "C" fn(*mut SSL_SESSION))`.
 #[macro_export]

@@ -18,7 +18,7 @@
 //! own PEM readers, the one path where libcrypto would call d2i for libssl, are never
 //! reached under preload (ours win), and libssl does not call them itself.
 
-use crate::loaded::{self, Lib};
+use crate::sys::loaded::Lib;
 use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
 
 /// The last non-libssl caller's object's text, packed in one word (`pack`); 0 (an empty
@@ -83,10 +83,10 @@ pub fn is_libssl(ra: usize) -> bool {
 #[cold]
 #[inline(never)]
 fn slow(ra: usize) -> Option<&'static Lib> {
-    let mut snap = loaded::current();
+    let mut snap = crate::sys::loaded::current();
     loop {
         if let Some(l) = snap.libssl.iter().find(|l| l.contains(ra)) {
-            if snap.generation == loaded::generation() {
+            if snap.generation == crate::sys::loaded::generation() {
                 LAST_SSL.store(l as *const Lib as *mut Lib, Ordering::Release);
             }
             return Some(l);
@@ -96,14 +96,14 @@ fn slow(ra: usize) -> Option<&'static Lib> {
             .iter()
             .find(|&&(s, e)| ra.wrapping_sub(s) < e - s)
         {
-            if snap.generation == loaded::generation() {
+            if snap.generation == crate::sys::loaded::generation() {
                 HINT.store(pack(r), Ordering::Relaxed);
             }
             return None;
         }
         // In no object we know of: read the objects again if the set changed, else it
         // is code outside any object (JIT, trampolines): not libssl's.
-        let next = loaded::refresh();
+        let next = crate::sys::loaded::refresh();
         if std::ptr::eq(next, snap) {
             return None;
         }
@@ -115,7 +115,7 @@ fn slow(ra: usize) -> Option<&'static Lib> {
 /// handing libssl one of ours would corrupt it, so this is fatal in every misuse mode.
 #[cold]
 pub fn fatal_no_definition(func: &str, lib: &Lib) -> ! {
-    crate::misuse::fatal(
+    crate::handle::misuse::fatal(
         func,
         &format!(
             "called from libssl ({}), whose own definition cannot be found; \

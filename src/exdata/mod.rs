@@ -23,10 +23,10 @@
 //! Otherwise we use libcrypto's own `CRYPTO_*_ex_data` for everything, which is always
 //! correct, only slower. The choice is made once, before the first session exists.
 
-use crate::crypto::{
+use crate::next_fn;
+use crate::sys::libcrypto::{
     self, CRYPTO_EX_dup, CRYPTO_EX_free, CRYPTO_EX_new, CRYPTO_EX_DATA, EX_INDEX_SSL_SESSION,
 };
-use crate::next_fn;
 use libc::{c_int, c_long, c_void};
 use parking_lot::Mutex;
 use std::ptr::null_mut;
@@ -82,10 +82,10 @@ fn decide() -> u8 {
     };
     let mirror = bound(
         c"CRYPTO_get_ex_new_index",
-        crate::api::ex_data::CRYPTO_get_ex_new_index as *const c_void,
+        crate::capi::ex_data::CRYPTO_get_ex_new_index as *const c_void,
     ) && bound(
         c"CRYPTO_free_ex_index",
-        crate::api::ex_data::CRYPTO_free_ex_index as *const c_void,
+        crate::capi::ex_data::CRYPTO_free_ex_index as *const c_void,
     ) && !probe_registered();
     let m = if mirror { MIRROR } else { LIBCRYPTO };
     // Whoever decides first wins; the decision is the same unless libcrypto changed under us.
@@ -112,13 +112,13 @@ pub fn probe_registered() -> bool {
     // stacks directly so that no free callback runs on these non-objects.
     unsafe {
         // Without a list libcrypto queues an error; it is not the application's.
-        crypto::ERR_set_mark();
+        libcrypto::ERR_set_mark();
         libcrypto_set(&mut from, 0, null_mut());
-        crypto::CRYPTO_dup_ex_data(EX_INDEX_SSL_SESSION, &mut to, &from);
+        libcrypto::CRYPTO_dup_ex_data(EX_INDEX_SSL_SESSION, &mut to, &from);
         let registered = !to.sk.is_null();
-        crypto::OPENSSL_sk_free(from.sk);
-        crypto::OPENSSL_sk_free(to.sk);
-        crypto::ERR_pop_to_mark();
+        libcrypto::OPENSSL_sk_free(from.sk);
+        libcrypto::OPENSSL_sk_free(to.sk);
+        libcrypto::ERR_pop_to_mark();
         registered
     }
 }
@@ -332,7 +332,7 @@ pub fn set(slots: &mut Slots, idx: c_int, val: *mut c_void) -> c_int {
     // SAFETY: a zeroed block of our own; its stack (if any) is freed right after.
     unsafe {
         let r = libcrypto_set(&mut scratch, idx, val);
-        crypto::OPENSSL_sk_free(scratch.sk);
+        libcrypto::OPENSSL_sk_free(scratch.sk);
         r
     }
 }
@@ -343,7 +343,11 @@ pub fn set(slots: &mut Slots, idx: c_int, val: *mut c_void) -> c_int {
 /// # Safety
 /// `ad` and `slots` are the new session's, not yet shared; `obj` its C pointer.
 #[inline(always)]
-pub unsafe fn on_new(obj: *mut crate::SSL_SESSION, ad: *mut CRYPTO_EX_DATA, slots: *mut Slots) {
+pub unsafe fn on_new(
+    obj: *mut crate::sys::SSL_SESSION,
+    ad: *mut CRYPTO_EX_DATA,
+    slots: *mut Slots,
+) {
     // The common case, checked inline: mirroring, and no index registered.
     if !(CURRENT.load(Ordering::Relaxed).is_null() && MODE.load(Ordering::Relaxed) == MIRROR) {
         new_callbacks(obj, ad, slots);
@@ -352,9 +356,13 @@ pub unsafe fn on_new(obj: *mut crate::SSL_SESSION, ad: *mut CRYPTO_EX_DATA, slot
 
 #[cold]
 #[inline(never)]
-unsafe fn new_callbacks(obj: *mut crate::SSL_SESSION, ad: *mut CRYPTO_EX_DATA, slots: *mut Slots) {
+unsafe fn new_callbacks(
+    obj: *mut crate::sys::SSL_SESSION,
+    ad: *mut CRYPTO_EX_DATA,
+    slots: *mut Slots,
+) {
     if mode() == LIBCRYPTO {
-        crypto::CRYPTO_new_ex_data(EX_INDEX_SSL_SESSION, obj.cast(), ad);
+        libcrypto::CRYPTO_new_ex_data(EX_INDEX_SSL_SESSION, obj.cast(), ad);
         return;
     }
     let Some(reg) = registry() else { return };
@@ -384,7 +392,7 @@ pub unsafe fn on_dup(
     from_slots: *const Slots,
 ) -> bool {
     if mode() == LIBCRYPTO {
-        return crypto::CRYPTO_dup_ex_data(EX_INDEX_SSL_SESSION, to, from) == 1;
+        return libcrypto::CRYPTO_dup_ex_data(EX_INDEX_SSL_SESSION, to, from) == 1;
     }
     if !(*from_slots).exists {
         return true;
@@ -397,9 +405,9 @@ pub unsafe fn on_dup(
         return true;
     }
     let Some(reg) = reg.filter(|_| mx > 0) else {
-        crypto::raise(
-            crypto::ERR_LIB_CRYPTO,
-            crypto::ERR_R_MALLOC_FAILURE,
+        libcrypto::raise(
+            libcrypto::ERR_LIB_CRYPTO,
+            libcrypto::ERR_R_MALLOC_FAILURE,
             c"CRYPTO_dup_ex_data",
         );
         return false;
@@ -431,7 +439,11 @@ pub unsafe fn on_dup(
 /// # Safety
 /// The session is dying and used by nobody else.
 #[inline(always)]
-pub unsafe fn on_free(obj: *mut crate::SSL_SESSION, ad: *mut CRYPTO_EX_DATA, slots: *mut Slots) {
+pub unsafe fn on_free(
+    obj: *mut crate::sys::SSL_SESSION,
+    ad: *mut CRYPTO_EX_DATA,
+    slots: *mut Slots,
+) {
     // The common case, checked inline: mirroring, no index registered, no value set.
     if !(CURRENT.load(Ordering::Relaxed).is_null()
         && !(*slots).exists
@@ -443,9 +455,13 @@ pub unsafe fn on_free(obj: *mut crate::SSL_SESSION, ad: *mut CRYPTO_EX_DATA, slo
 
 #[cold]
 #[inline(never)]
-unsafe fn free_callbacks(obj: *mut crate::SSL_SESSION, ad: *mut CRYPTO_EX_DATA, slots: *mut Slots) {
+unsafe fn free_callbacks(
+    obj: *mut crate::sys::SSL_SESSION,
+    ad: *mut CRYPTO_EX_DATA,
+    slots: *mut Slots,
+) {
     if mode() == LIBCRYPTO {
-        crypto::CRYPTO_free_ex_data(EX_INDEX_SSL_SESSION, obj.cast(), ad);
+        libcrypto::CRYPTO_free_ex_data(EX_INDEX_SSL_SESSION, obj.cast(), ad);
         return;
     }
     if let Some(reg) = registry() {
