@@ -4,8 +4,8 @@
 //! libssl's own answers: the very same string pointers, not copies from our table.
 
 use libc::{c_char, c_int};
-use ssl_session::api::cipher as ours;
-use ssl_session::SSL_CIPHER;
+use ssl_session::capi::cipher as ours;
+use ssl_session::capi::SSL_CIPHER;
 use std::ffi::CStr;
 use std::sync::OnceLock;
 
@@ -59,7 +59,7 @@ fn libssl_ciphers_are_forwarded_to_libssl() {
         let version: StrFn = fnptr(next(c"SSL_CIPHER_get_version"));
         let id: unsafe extern "C" fn(*const SSL_CIPHER) -> u32 = fnptr(next(c"SSL_CIPHER_get_id"));
         let kx: IntFn = fnptr(next(c"SSL_CIPHER_get_kx_nid"));
-        let hs: unsafe extern "C" fn(*const SSL_CIPHER) -> *const ssl_session::EVP_MD =
+        let hs: unsafe extern "C" fn(*const SSL_CIPHER) -> *const ssl_session::capi::EVP_MD =
             fnptr(next(c"SSL_CIPHER_get_handshake_digest"));
         let mut n = 0;
         for code in 0..=0xFFFFu16 {

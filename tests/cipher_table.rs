@@ -7,8 +7,8 @@ mod common;
 
 use common::*;
 use libc::{c_char, c_int, c_void};
-use ssl_session::api::cipher as ours;
-use ssl_session::{EVP_MD, SSL_CIPHER};
+use ssl_session::capi::cipher as ours;
+use ssl_session::capi::{EVP_MD, SSL_CIPHER};
 use std::ffi::CStr;
 use std::sync::OnceLock;
 

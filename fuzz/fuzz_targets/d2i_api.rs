@@ -10,11 +10,11 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssl_session::api::accessors::SSL_SESSION_get_time;
-use ssl_session::api::codec::{d2i_SSL_SESSION, i2d_SSL_SESSION};
-use ssl_session::api::lifecycle::SSL_SESSION_free;
+use ssl_session::capi::accessors::SSL_SESSION_get_time;
+use ssl_session::capi::codec::{d2i_SSL_SESSION, i2d_SSL_SESSION};
+use ssl_session::capi::lifecycle::SSL_SESSION_free;
 use ssl_session::der;
-use ssl_session::SSL_SESSION;
+use ssl_session::capi::SSL_SESSION;
 use std::ffi::{c_long, c_ulong};
 use std::ptr::null_mut;
 

@@ -17,3 +17,5 @@ pub mod lifecycle;
 pub mod pem;
 pub mod print;
 pub mod sanitize;
+
+pub use crate::sys::types::{BIO, EVP_MD, SSL_CIPHER, SSL_SESSION, X509};

@@ -1,11 +1,11 @@
 //! The C types of the API: all opaque, exactly as `<openssl/ssl.h>` and
 //! `<openssl/types.h>` declare them. Rust never builds one; C only ever holds pointers.
 
-
 // The names are C's, as in OpenSSL's headers.
 #![allow(clippy::upper_case_acronyms)]
+
 /// The opaque session type (`struct ssl_session_st` in OpenSSL). Never built in Rust:
-/// C only ever holds pointers to it, which point at our `object::Session` slots.
+/// C only ever holds pointers to it, which point at our `handle::arena::Session` slots.
 pub struct ssl_session_st {
     _opaque: [u8; 0],
 }
