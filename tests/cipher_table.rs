@@ -346,7 +346,7 @@ fn preloaded_accessors_forward_libssl_ciphers_unchanged() {
 }
 
 /// tools/gen-cipher-table.c, run against the installed libssl, still prints the committed
-/// src/cipher_table.rs (all but the first line, which names the OpenSSL version).
+/// src/model/cipher_table.rs (all but the first line, which names the OpenSSL version).
 #[test]
 fn generator_reproduces_the_committed_table() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -364,10 +364,10 @@ fn generator_reproduces_the_committed_table() {
     let out = run(&exe, &[], &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let generated = text(&out.stdout);
-    let committed = std::fs::read_to_string(root.join("src/cipher_table.rs")).unwrap();
+    let committed = std::fs::read_to_string(root.join("src/model/cipher_table.rs")).unwrap();
     let body = |s: &str| s.split_once('\n').map(|(_, b)| b.to_string());
     assert!(
         body(&generated) == body(&committed),
-        "src/cipher_table.rs is stale: regenerate it (see its header)"
+        "src/model/cipher_table.rs is stale: regenerate it (see its header)"
     );
 }

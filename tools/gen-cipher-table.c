@@ -1,10 +1,10 @@
 /*
- * Prints src/cipher_table.rs: every cipher suite the installed libssl knows by its
+ * Prints src/model/cipher_table.rs: every cipher suite the installed libssl knows by its
  * 2-byte code (the set SSL_CIPHER_find, and so d2i_SSL_SESSION, accepts), with each
  * field taken from libssl's own SSL_CIPHER_* accessors.
  *
  * Regenerate (from the repository root):
- *   cc -o /tmp/gen-cipher-table tools/gen-cipher-table.c -lssl -lcrypto && /tmp/gen-cipher-table > src/cipher_table.rs
+ *   cc -o /tmp/gen-cipher-table tools/gen-cipher-table.c -lssl -lcrypto && /tmp/gen-cipher-table > src/model/cipher_table.rs
  */
 #include <openssl/evp.h>
 #include <openssl/opensslv.h>
@@ -74,7 +74,7 @@ int main(void)
            OpenSSL_version(OPENSSL_VERSION));
     printf("// Every cipher suite libssl's SSL_CIPHER_find (and so d2i_SSL_SESSION) knows, sorted by\n"
            "// code, each field from libssl's own SSL_CIPHER_* accessors. Regenerate with:\n"
-           "//   cc -o /tmp/gen-cipher-table tools/gen-cipher-table.c -lssl -lcrypto && /tmp/gen-cipher-table > src/cipher_table.rs\n");
+           "//   cc -o /tmp/gen-cipher-table tools/gen-cipher-table.c -lssl -lcrypto && /tmp/gen-cipher-table > src/model/cipher_table.rs\n");
     printf("pub static CIPHERS: [Cipher; %zu] = [\n", n);
     for (size_t i = 0; i < n; i++) {
         const SSL_CIPHER *c = found[i];
