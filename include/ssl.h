@@ -56,7 +56,7 @@ struct ssl_cipher_st;
 
 /*
  The opaque session type (`struct ssl_session_st` in OpenSSL). Never built in Rust:
- C only ever holds pointers to it, which point at our `object::Session` slots.
+ C only ever holds pointers to it, which point at ssl-session's own session objects.
  */
 struct ssl_session_st;
 

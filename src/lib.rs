@@ -6,13 +6,13 @@
 //! - `capi/`: every exported C function, and nothing else exported. Start here.
 //! - `preload/`: what only matters next to libssl (LD_PRELOAD): handing our sessions to
 //!   libssl, the callbacks that return sessions to it, and the sanitizer of its sessions.
-//! - `handle/`: recognising what C hands us: the slot arena, classification, quarantine,
-//!   and the misuse report.
+//! - `handle/`: recognising what C hands us: the slot arena, classification, quarantine.
 //! - `exdata/`: session ex_data, dispatched as libcrypto would.
 //! - `der/`, `text/`: the codec (DER) and the printers, safe Rust.
 //! - `model/`: the session's fields and the cipher table, safe Rust.
 //! - `sys/`: the C world: the opaque C types, libcrypto's and libssl's declarations, where
 //!   a forwarded call goes (`next`), and who called (`caller`, `loaded`).
+//! - `misuse.rs`: the one-line misuse report and the panic guard, used by every room.
 
 #![allow(non_camel_case_types)]
 
@@ -26,6 +26,8 @@ pub mod der;
 mod exdata;
 /// cbindgen:ignore
 mod handle;
+/// cbindgen:ignore
+mod misuse;
 /// cbindgen:ignore
 mod model;
 /// cbindgen:ignore

@@ -167,8 +167,9 @@ fn coverage_table_is_current() {
 
 // ---- every export and every callback handed to C runs under the panic guard ---------------
 
-/// The helpers of src/capi/export.rs that catch a panic at the C boundary.
-const GUARDS: &[&str] = &["with_session(", "with_slot(", "with_cipher(", "guard("];
+/// What catches a panic at the C boundary: an export's `entry!` (src/capi/export.rs), or
+/// the guard itself (src/misuse.rs) around a callback handed to C.
+const GUARDS: &[&str] = &["entry!(", "guard("];
 
 /// C-callable functions that are not under the guard, with the reason. None today; a
 /// new entry needs a reason that a panic there cannot happen or cannot matter.
@@ -305,7 +306,7 @@ fn every_export_and_callback_runs_under_the_panic_guard() {
         // variant delegates to one function: that one must be guarded.
         let ok = guarded(body)
             || body
-                .split("sym ")
+                .split("with_caller!(")
                 .nth(1)
                 .or_else(|| {
                     let t = body.lines().nth(body.lines().count().saturating_sub(2))?;
@@ -325,7 +326,7 @@ fn every_export_and_callback_runs_under_the_panic_guard() {
     }
     assert!(
         missing.is_empty(),
-        "C-callable functions outside the panic guard (src/capi/export.rs):\n{}",
+        "C-callable functions outside the panic guard (src/misuse.rs):\n{}",
         missing.join("\n")
     );
     // The scan saw every export of exports.txt (so it cannot pass by missing them).
@@ -339,5 +340,69 @@ fn every_export_and_callback_runs_under_the_panic_guard() {
     assert!(
         fns.len() > exported.len(),
         "no callbacks found: the scan is broken"
+    );
+}
+
+/// Every export's body is one `entry!` naming the export itself (so the report, the
+/// forwarding and the inferred C type are this export's), or a naked `with_caller!` whose
+/// implementation's `entry!` names it; every export lives in src/capi/.
+#[test]
+fn every_export_is_one_entry_naming_itself_in_capi() {
+    let fns = c_functions();
+    let body_of = |name: &str| -> Option<String> {
+        fns.iter()
+            .find(|(_, n, _, _)| n == name)
+            .map(|(_, _, _, b)| b.clone())
+    };
+    // `entry!(<form> NAME` (the form is one word, then the export's name).
+    let names_itself = |body: &str, name: &str| {
+        body.split("entry!(").skip(1).any(|rest| {
+            let mut words = rest
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .filter(|w| !w.is_empty());
+            let _form = words.next();
+            words.next() == Some(name)
+        })
+    };
+    let mut wrong = Vec::new();
+    let mut seen = 0;
+    for (file, name, is_export, body) in &fns {
+        if !*is_export {
+            continue;
+        }
+        seen += 1;
+        let ok = if let Some(rest) = body.split("with_caller!(").nth(1) {
+            let imp: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            body_of(&imp).is_some_and(|b| names_itself(&b, name))
+        } else {
+            names_itself(body, name)
+        };
+        if !ok {
+            wrong.push(format!("{file}: {name}"));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "exports whose body is not one entry! naming the export:\n{}",
+        wrong.join("\n")
+    );
+    assert_eq!(seen, listed().len(), "the scan missed exports");
+    // No export outside src/capi/.
+    let out = Command::new("grep")
+        .args(["-rln", "--include=*.rs", "no_mangle", "src"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("grep");
+    let stray: Vec<_> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|f| !f.starts_with("src/capi/"))
+        .map(String::from)
+        .collect();
+    assert!(
+        stray.is_empty(),
+        "#[no_mangle] outside src/capi/: {stray:?}"
     );
 }

@@ -1,12 +1,12 @@
 //! Getters and setters of the session's fields, with OpenSSL 3.0's semantics (contract
 //! §3), and its NULL behaviour made safe: a NULL session gives the error value.
 
-use crate::capi::export::{put, slice, with_session};
+use crate::capi::export::{entry, put, slice};
 use crate::model::bytes::Text;
 use crate::model::cipher;
 use crate::model::session::{bytes_or_clear, IdBuf};
 use crate::sys::libcrypto::{self, ERR_LIB_SSL};
-use crate::{forward, next_fn, sys::SSL_CIPHER, sys::SSL_SESSION, sys::X509};
+use crate::{next_fn, sys::SSL_CIPHER, sys::SSL_SESSION, sys::X509};
 use libc::{c_char, c_int, c_long, c_uchar, c_uint, c_ulong, c_void, size_t};
 
 /// `SSL_R_SSL_SESSION_ID_TOO_LONG`.
@@ -17,13 +17,7 @@ const SSL_R_SSL_SESSION_ID_CONTEXT_TOO_LONG: c_int = 273;
 /// Returns the session's start time in seconds since the epoch (0 for a NULL session).
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_get_time(s: *const SSL_SESSION) -> c_long {
-    with_session(
-        "SSL_SESSION_get_time",
-        s,
-        0,
-        forward!(SSL_SESSION_get_time(s) as unsafe extern "C" fn(*const SSL_SESSION) -> c_long),
-        |x| x.data().read_recursive().time as c_long,
-    )
+    entry!(session SSL_SESSION_get_time(s), |x| x.data().read_recursive().time as c_long)
 }
 
 /// Sets the start time (any value, negative included). Returns `t` itself, as OpenSSL
@@ -31,30 +25,16 @@ pub extern "C" fn SSL_SESSION_get_time(s: *const SSL_SESSION) -> c_long {
 #[no_mangle]
 #[allow(clippy::unnecessary_cast)] // c_long is i32 on 32-bit targets
 pub extern "C" fn SSL_SESSION_set_time(s: *mut SSL_SESSION, t: c_long) -> c_long {
-    with_session(
-        "SSL_SESSION_set_time",
-        s,
-        0,
-        forward!(
-            SSL_SESSION_set_time(s, t) as unsafe extern "C" fn(*mut SSL_SESSION, c_long) -> c_long
-        ),
-        |x| {
-            x.data().write().time = t;
-            t
-        },
-    )
+    entry!(session SSL_SESSION_set_time(s, t), |x| {
+        x.data().write().time = t;
+        t
+    })
 }
 
 /// Returns the session's timeout in seconds (0 for a NULL session).
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_get_timeout(s: *const SSL_SESSION) -> c_long {
-    with_session(
-        "SSL_SESSION_get_timeout",
-        s,
-        0,
-        forward!(SSL_SESSION_get_timeout(s) as unsafe extern "C" fn(*const SSL_SESSION) -> c_long),
-        |x| x.data().read_recursive().timeout as c_long,
-    )
+    entry!(session SSL_SESSION_get_timeout(s), |x| x.data().read_recursive().timeout as c_long)
 }
 
 /// Sets the timeout in seconds (0 allowed). Returns 1; 0 and no change when `t` is
@@ -62,67 +42,39 @@ pub extern "C" fn SSL_SESSION_get_timeout(s: *const SSL_SESSION) -> c_long {
 #[no_mangle]
 #[allow(clippy::unnecessary_cast)] // c_long is i32 on 32-bit targets
 pub extern "C" fn SSL_SESSION_set_timeout(s: *mut SSL_SESSION, t: c_long) -> c_long {
-    with_session(
-        "SSL_SESSION_set_timeout",
-        s,
-        0,
-        forward!(SSL_SESSION_set_timeout(s, t)
-            as unsafe extern "C" fn(*mut SSL_SESSION, c_long) -> c_long),
-        |x| {
-            if t < 0 {
-                return 0;
-            }
-            x.data().write().timeout = t;
-            1
-        },
-    )
+    entry!(session SSL_SESSION_set_timeout(s, t), |x| {
+        if t < 0 {
+            return 0;
+        }
+        x.data().write().timeout = t;
+        1
+    })
 }
 
 /// Returns the protocol version (e.g. 0x0304 for TLS 1.3; 0 on a new session or NULL).
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_get_protocol_version(s: *const SSL_SESSION) -> c_int {
-    with_session(
-        "SSL_SESSION_get_protocol_version",
-        s,
-        0,
-        forward!(SSL_SESSION_get_protocol_version(s)
-            as unsafe extern "C" fn(*const SSL_SESSION) -> c_int),
-        |x| x.data().read_recursive().ssl_version,
-    )
+    entry!(session SSL_SESSION_get_protocol_version(s), |x| x.data().read_recursive().ssl_version)
 }
 
 /// Sets the protocol version, unchecked (as in OpenSSL). Returns 1; 0 for NULL.
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_set_protocol_version(s: *mut SSL_SESSION, version: c_int) -> c_int {
-    with_session(
-        "SSL_SESSION_set_protocol_version",
-        s,
-        0,
-        forward!(SSL_SESSION_set_protocol_version(s, version)
-            as unsafe extern "C" fn(*mut SSL_SESSION, c_int) -> c_int),
-        |x| {
-            x.data().write().ssl_version = version;
-            1
-        },
-    )
+    entry!(session SSL_SESSION_set_protocol_version(s, version), |x| {
+        x.data().write().ssl_version = version;
+        1
+    })
 }
 
 /// Returns the session's cipher, an entry of a static table (never free it), or NULL.
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_get0_cipher(s: *const SSL_SESSION) -> *const SSL_CIPHER {
-    with_session(
-        "SSL_SESSION_get0_cipher",
-        s,
-        std::ptr::null(),
-        forward!(SSL_SESSION_get0_cipher(s)
-            as unsafe extern "C" fn(*const SSL_SESSION) -> *const SSL_CIPHER),
-        |x| {
-            x.data()
-                .read()
-                .cipher
-                .map_or(std::ptr::null(), |c| c as *const _ as *const SSL_CIPHER)
-        },
-    )
+    entry!(session SSL_SESSION_get0_cipher(s), |x| {
+        x.data()
+            .read()
+            .cipher
+            .map_or(std::ptr::null(), |c| c as *const _ as *const SSL_CIPHER)
+    })
 }
 
 /// Sets the session's cipher (NULL allowed). As in OpenSSL, only the cipher pointer
@@ -134,25 +86,17 @@ pub extern "C" fn SSL_SESSION_get0_cipher(s: *const SSL_SESSION) -> *const SSL_C
 /// libssl's own cipher with the same id.
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_set_cipher(s: *mut SSL_SESSION, cipher: *const SSL_CIPHER) -> c_int {
-    with_session(
-        "SSL_SESSION_set_cipher",
-        s,
-        0,
-        || {
-            let f = next_fn!(
-                SSL_SESSION_set_cipher,
-                unsafe extern "C" fn(*mut SSL_SESSION, *const SSL_CIPHER) -> c_int
-            )?;
+    entry!(
+        session SSL_SESSION_set_cipher(s, cipher) via |next| {
             // libssl's session must not point into our cipher table: give it its own.
             let c = match cipher::from_addr(cipher as usize) {
                 Some(c) => crate::preload::handover::libssl_cipher(c),
                 None => cipher,
             };
             if c.is_null() && !cipher.is_null() {
-                return Some(0);
+                return 0;
             }
-            // SAFETY: libssl's setter on libssl's session, with a cipher of libssl's.
-            Some(unsafe { f(s, c) })
+            next(s, c)
         },
         |x| {
             let c = if cipher.is_null() {
@@ -185,40 +129,26 @@ pub extern "C" fn SSL_SESSION_set_cipher(s: *mut SSL_SESSION, cipher: *const SSL
 /// it stays valid until the next set1_hostname or the last free.
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_get0_hostname(s: *const SSL_SESSION) -> *const c_char {
-    with_session(
-        "SSL_SESSION_get0_hostname",
-        s,
-        std::ptr::null(),
-        forward!(SSL_SESSION_get0_hostname(s)
-            as unsafe extern "C" fn(*const SSL_SESSION) -> *const c_char),
-        |x| {
-            x.data()
-                .read()
-                .hostname
-                .as_ref()
-                .map_or(std::ptr::null(), |h| h.as_ptr().cast())
-        },
-    )
+    entry!(session SSL_SESSION_get0_hostname(s), |x| {
+        x.data()
+            .read()
+            .hostname
+            .as_ref()
+            .map_or(std::ptr::null(), |h| h.as_ptr().cast())
+    })
 }
 
 /// Stores a copy of `hostname` (NULL clears it). Returns 1; 0 for a NULL session.
 /// Unlike OpenSSL, passing the session's own current host name is safe.
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_set1_hostname(s: *mut SSL_SESSION, hostname: *const c_char) -> c_int {
-    with_session(
-        "SSL_SESSION_set1_hostname",
-        s,
-        0,
-        forward!(SSL_SESSION_set1_hostname(s, hostname)
-            as unsafe extern "C" fn(*mut SSL_SESSION, *const c_char) -> c_int),
-        |x| {
-            // SAFETY: a non-NULL hostname is a C string, by the API's contract.
-            let h = (!hostname.is_null())
-                .then(|| Text::new(unsafe { std::ffi::CStr::from_ptr(hostname) }.to_bytes()));
-            x.data().write().hostname = h;
-            1
-        },
-    )
+    entry!(session SSL_SESSION_set1_hostname(s, hostname), |x| {
+        // SAFETY: a non-NULL hostname is a C string, by the API's contract.
+        let h = (!hostname.is_null())
+            .then(|| Text::new(unsafe { std::ffi::CStr::from_ptr(hostname) }.to_bytes()));
+        x.data().write().hostname = h;
+        1
+    })
 }
 
 /// Writes the selected ALPN protocol (not NUL-terminated) and its length; NULL/0 when
@@ -235,27 +165,16 @@ pub extern "C" fn SSL_SESSION_get0_alpn_selected(
         put(alpn, std::ptr::null());
         put(len, 0);
     }
-    with_session(
-        "SSL_SESSION_get0_alpn_selected",
-        s,
-        (),
-        forward!(SSL_SESSION_get0_alpn_selected(s, alpn, len)
-            as unsafe extern "C" fn(
-                *const SSL_SESSION,
-                *mut *const c_uchar,
-                *mut size_t,
-            )),
-        |x| {
-            let d = x.data().read_recursive();
-            if let Some(a) = &d.alpn_selected {
-                // SAFETY: as above.
-                unsafe {
-                    put(alpn, a.as_ptr());
-                    put(len, a.as_slice().len());
-                }
+    entry!(session SSL_SESSION_get0_alpn_selected(s, alpn, len), |x| {
+        let d = x.data().read_recursive();
+        if let Some(a) = &d.alpn_selected {
+            // SAFETY: as above.
+            unsafe {
+                put(alpn, a.as_ptr());
+                put(len, a.as_slice().len());
             }
-        },
-    )
+        }
+    })
 }
 
 /// Stores a copy of the ALPN protocol; NULL or length 0 clears it. Returns 1; 0 for a
@@ -266,27 +185,16 @@ pub extern "C" fn SSL_SESSION_set1_alpn_selected(
     alpn: *const c_uchar,
     len: size_t,
 ) -> c_int {
-    with_session(
-        "SSL_SESSION_set1_alpn_selected",
-        s,
-        0,
-        forward!(SSL_SESSION_set1_alpn_selected(s, alpn, len)
-            as unsafe extern "C" fn(
-                *mut SSL_SESSION,
-                *const c_uchar,
-                size_t,
-            ) -> c_int),
-        |x| {
-            // SAFETY: non-NULL alpn holds len bytes, by the API's contract.
-            let v = if alpn.is_null() {
-                None
-            } else {
-                unsafe { slice(alpn, len) }
-            };
-            x.data().write().alpn_selected = bytes_or_clear(v);
-            1
-        },
-    )
+    entry!(session SSL_SESSION_set1_alpn_selected(s, alpn, len), |x| {
+        // SAFETY: non-NULL alpn holds len bytes, by the API's contract.
+        let v = if alpn.is_null() {
+            None
+        } else {
+            unsafe { slice(alpn, len) }
+        };
+        x.data().write().alpn_selected = bytes_or_clear(v);
+        1
+    })
 }
 
 /// Returns a pointer to the session ID (up to 32 bytes, owned by the session) and writes
@@ -295,22 +203,12 @@ pub extern "C" fn SSL_SESSION_set1_alpn_selected(
 pub extern "C" fn SSL_SESSION_get_id(s: *const SSL_SESSION, len: *mut c_uint) -> *const c_uchar {
     // SAFETY: len is NULL or writable.
     unsafe { put(len, 0) };
-    with_session(
-        "SSL_SESSION_get_id",
-        s,
-        std::ptr::null(),
-        forward!(SSL_SESSION_get_id(s, len)
-            as unsafe extern "C" fn(
-                *const SSL_SESSION,
-                *mut c_uint,
-            ) -> *const c_uchar),
-        |x| {
-            let d = x.data().read_recursive();
-            // SAFETY: as above.
-            unsafe { put(len, d.session_id.as_slice().len() as c_uint) };
-            d.session_id.as_ptr()
-        },
-    )
+    entry!(session SSL_SESSION_get_id(s, len), |x| {
+        let d = x.data().read_recursive();
+        // SAFETY: as above.
+        unsafe { put(len, d.session_id.as_slice().len() as c_uint) };
+        d.session_id.as_ptr()
+    })
 }
 
 /// Sets the session ID (at most 32 bytes; 0 allowed). Returns 1; 0 with
@@ -322,26 +220,15 @@ pub extern "C" fn SSL_SESSION_set1_id(
     sid: *const c_uchar,
     sid_len: c_uint,
 ) -> c_int {
-    with_session(
-        "SSL_SESSION_set1_id",
-        s,
-        0,
-        forward!(SSL_SESSION_set1_id(s, sid, sid_len)
-            as unsafe extern "C" fn(
-                *mut SSL_SESSION,
-                *const c_uchar,
-                c_uint,
-            ) -> c_int),
-        |x| {
-            set_id(
-                sid,
-                sid_len,
-                SSL_R_SSL_SESSION_ID_TOO_LONG,
-                c"SSL_SESSION_set1_id",
-                |id| x.data().write().session_id = id,
-            )
-        },
-    )
+    entry!(session SSL_SESSION_set1_id(s, sid, sid_len), |x| {
+        set_id(
+            sid,
+            sid_len,
+            SSL_R_SSL_SESSION_ID_TOO_LONG,
+            c"SSL_SESSION_set1_id",
+            |id| x.data().write().session_id = id,
+        )
+    })
 }
 
 /// Returns a pointer to the session ID context (up to 32 bytes, owned by the session)
@@ -353,22 +240,12 @@ pub extern "C" fn SSL_SESSION_get0_id_context(
 ) -> *const c_uchar {
     // SAFETY: len is NULL or writable.
     unsafe { put(len, 0) };
-    with_session(
-        "SSL_SESSION_get0_id_context",
-        s,
-        std::ptr::null(),
-        forward!(SSL_SESSION_get0_id_context(s, len)
-            as unsafe extern "C" fn(
-                *const SSL_SESSION,
-                *mut c_uint,
-            ) -> *const c_uchar),
-        |x| {
-            let d = x.data().read_recursive();
-            // SAFETY: as above.
-            unsafe { put(len, d.sid_ctx.as_slice().len() as c_uint) };
-            d.sid_ctx.as_ptr()
-        },
-    )
+    entry!(session SSL_SESSION_get0_id_context(s, len), |x| {
+        let d = x.data().read_recursive();
+        // SAFETY: as above.
+        unsafe { put(len, d.sid_ctx.as_slice().len() as c_uint) };
+        d.sid_ctx.as_ptr()
+    })
 }
 
 /// Sets the session ID context (at most 32 bytes). Returns 1; 0 with
@@ -380,26 +257,15 @@ pub extern "C" fn SSL_SESSION_set1_id_context(
     sid_ctx: *const c_uchar,
     sid_ctx_len: c_uint,
 ) -> c_int {
-    with_session(
-        "SSL_SESSION_set1_id_context",
-        s,
-        0,
-        forward!(SSL_SESSION_set1_id_context(s, sid_ctx, sid_ctx_len)
-            as unsafe extern "C" fn(
-                *mut SSL_SESSION,
-                *const c_uchar,
-                c_uint,
-            ) -> c_int),
-        |x| {
-            set_id(
-                sid_ctx,
-                sid_ctx_len,
-                SSL_R_SSL_SESSION_ID_CONTEXT_TOO_LONG,
-                c"SSL_SESSION_set1_id_context",
-                |id| x.data().write().sid_ctx = id,
-            )
-        },
-    )
+    entry!(session SSL_SESSION_set1_id_context(s, sid_ctx, sid_ctx_len), |x| {
+        set_id(
+            sid_ctx,
+            sid_ctx_len,
+            SSL_R_SSL_SESSION_ID_CONTEXT_TOO_LONG,
+            c"SSL_SESSION_set1_id_context",
+            |id| x.data().write().sid_ctx = id,
+        )
+    })
 }
 
 /// The shared rule of set1_id and set1_id_context.
@@ -434,29 +300,18 @@ pub extern "C" fn SSL_SESSION_get_master_key(
     out: *mut c_uchar,
     outlen: size_t,
 ) -> size_t {
-    with_session(
-        "SSL_SESSION_get_master_key",
-        sess,
-        0,
-        forward!(SSL_SESSION_get_master_key(sess, out, outlen)
-            as unsafe extern "C" fn(
-                *const SSL_SESSION,
-                *mut c_uchar,
-                size_t,
-            ) -> size_t),
-        |x| {
-            let d = x.data().read_recursive();
-            if outlen == 0 {
-                return d.master_key().len();
-            }
-            if out.is_null() {
-                return 0;
-            }
-            // SAFETY: out holds outlen bytes, by the API's contract.
-            let buf = unsafe { std::slice::from_raw_parts_mut(out, outlen) };
-            d.copy_master_key(buf)
-        },
-    )
+    entry!(session SSL_SESSION_get_master_key(sess, out, outlen), |x| {
+        let d = x.data().read_recursive();
+        if outlen == 0 {
+            return d.master_key().len();
+        }
+        if out.is_null() {
+            return 0;
+        }
+        // SAFETY: out holds outlen bytes, by the API's contract.
+        let buf = unsafe { std::slice::from_raw_parts_mut(out, outlen) };
+        d.copy_master_key(buf)
+    })
 }
 
 /// Sets the master key (for TLS 1.3, the resumption PSK): up to 512 bytes, as OpenSSL
@@ -468,49 +323,25 @@ pub extern "C" fn SSL_SESSION_set1_master_key(
     in_: *const c_uchar,
     len: size_t,
 ) -> c_int {
-    with_session(
-        "SSL_SESSION_set1_master_key",
-        sess,
-        0,
-        forward!(SSL_SESSION_set1_master_key(sess, in_, len)
-            as unsafe extern "C" fn(
-                *mut SSL_SESSION,
-                *const c_uchar,
-                size_t,
-            ) -> c_int),
-        |x| {
-            // SAFETY: non-NULL in_ holds len bytes, by the API's contract.
-            match unsafe { slice(in_, len) } {
-                Some(k) => x.data().write().set_master_key(k) as c_int,
-                None => 0,
-            }
-        },
-    )
+    entry!(session SSL_SESSION_set1_master_key(sess, in_, len), |x| {
+        // SAFETY: non-NULL in_ holds len bytes, by the API's contract.
+        match unsafe { slice(in_, len) } {
+            Some(k) => x.data().write().set_master_key(k) as c_int,
+            None => 0,
+        }
+    })
 }
 
 /// Returns 1 if the session carries a non-empty ticket, else 0 (also for NULL).
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_has_ticket(s: *const SSL_SESSION) -> c_int {
-    with_session(
-        "SSL_SESSION_has_ticket",
-        s,
-        0,
-        forward!(SSL_SESSION_has_ticket(s) as unsafe extern "C" fn(*const SSL_SESSION) -> c_int),
-        |x| (x.data().read_recursive().ticket_len() > 0) as c_int,
-    )
+    entry!(session SSL_SESSION_has_ticket(s), |x| (x.data().read_recursive().ticket_len() > 0) as c_int)
 }
 
 /// Returns the ticket lifetime hint in seconds (0 if none, or for NULL).
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_get_ticket_lifetime_hint(s: *const SSL_SESSION) -> c_ulong {
-    with_session(
-        "SSL_SESSION_get_ticket_lifetime_hint",
-        s,
-        0,
-        forward!(SSL_SESSION_get_ticket_lifetime_hint(s)
-            as unsafe extern "C" fn(*const SSL_SESSION) -> c_ulong),
-        |x| x.data().read_recursive().tick_lifetime_hint as c_ulong,
-    )
+    entry!(session SSL_SESSION_get_ticket_lifetime_hint(s), |x| x.data().read_recursive().tick_lifetime_hint as c_ulong)
 }
 
 /// Writes the ticket (owned by the session; NULL if none) to `tick` if not NULL, and its
@@ -526,40 +357,21 @@ pub extern "C" fn SSL_SESSION_get0_ticket(
         put(tick, std::ptr::null());
         put(len, 0);
     }
-    with_session(
-        "SSL_SESSION_get0_ticket",
-        s,
-        (),
-        forward!(SSL_SESSION_get0_ticket(s, tick, len)
-            as unsafe extern "C" fn(
-                *const SSL_SESSION,
-                *mut *const c_uchar,
-                *mut size_t,
-            )),
-        |x| {
-            if let Some(t) = &x.data().read_recursive().ticket {
-                // SAFETY: as above.
-                unsafe {
-                    put(tick, t.as_ptr());
-                    put(len, t.as_slice().len());
-                }
+    entry!(session SSL_SESSION_get0_ticket(s, tick, len), |x| {
+        if let Some(t) = &x.data().read_recursive().ticket {
+            // SAFETY: as above.
+            unsafe {
+                put(tick, t.as_ptr());
+                put(len, t.as_slice().len());
             }
-        },
-    )
+        }
+    })
 }
 
 /// Returns the maximum amount of early data the session allows (0: none; 0 for NULL).
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_get_max_early_data(s: *const SSL_SESSION) -> u32 {
-    with_session(
-        "SSL_SESSION_get_max_early_data",
-        s,
-        0,
-        forward!(
-            SSL_SESSION_get_max_early_data(s) as unsafe extern "C" fn(*const SSL_SESSION) -> u32
-        ),
-        |x| x.data().read_recursive().max_early_data,
-    )
+    entry!(session SSL_SESSION_get_max_early_data(s), |x| x.data().read_recursive().max_early_data)
 }
 
 /// Sets the maximum early data. Returns 1; 0 for NULL.
@@ -568,17 +380,10 @@ pub extern "C" fn SSL_SESSION_set_max_early_data(
     s: *mut SSL_SESSION,
     max_early_data: u32,
 ) -> c_int {
-    with_session(
-        "SSL_SESSION_set_max_early_data",
-        s,
-        0,
-        forward!(SSL_SESSION_set_max_early_data(s, max_early_data)
-            as unsafe extern "C" fn(*mut SSL_SESSION, u32) -> c_int),
-        |x| {
-            x.data().write().max_early_data = max_early_data;
-            1
-        },
-    )
+    entry!(session SSL_SESSION_set_max_early_data(s, max_early_data), |x| {
+        x.data().write().max_early_data = max_early_data;
+        1
+    })
 }
 
 /// Writes the ticket application data (owned by the session; NULL/0 if none) to `data`
@@ -594,28 +399,17 @@ pub extern "C" fn SSL_SESSION_get0_ticket_appdata(
         put(data, std::ptr::null_mut());
         put(len, 0);
     }
-    with_session(
-        "SSL_SESSION_get0_ticket_appdata",
-        ss,
-        0,
-        forward!(SSL_SESSION_get0_ticket_appdata(ss, data, len)
-            as unsafe extern "C" fn(
-                *mut SSL_SESSION,
-                *mut *mut c_void,
-                *mut size_t,
-            ) -> c_int),
-        |x| {
-            if let Some(a) = &x.data().read_recursive().ticket_appdata {
-                // SAFETY: as above. C receives a non-const pointer, as in OpenSSL's
-                // prototype; the data must not be written through it.
-                unsafe {
-                    put(data, a.as_ptr() as *mut c_void);
-                    put(len, a.as_slice().len());
-                }
+    entry!(session SSL_SESSION_get0_ticket_appdata(ss, data, len), |x| {
+        if let Some(a) = &x.data().read_recursive().ticket_appdata {
+            // SAFETY: as above. C receives a non-const pointer, as in OpenSSL's
+            // prototype; the data must not be written through it.
+            unsafe {
+                put(data, a.as_ptr() as *mut c_void);
+                put(len, a.as_slice().len());
             }
-            1
-        },
-    )
+        }
+        1
+    })
 }
 
 /// Stores a copy of the ticket application data; NULL or length 0 clears it. Returns 1;
@@ -626,27 +420,16 @@ pub extern "C" fn SSL_SESSION_set1_ticket_appdata(
     data: *const c_void,
     len: size_t,
 ) -> c_int {
-    with_session(
-        "SSL_SESSION_set1_ticket_appdata",
-        ss,
-        0,
-        forward!(SSL_SESSION_set1_ticket_appdata(ss, data, len)
-            as unsafe extern "C" fn(
-                *mut SSL_SESSION,
-                *const c_void,
-                size_t,
-            ) -> c_int),
-        |x| {
-            // SAFETY: non-NULL data holds len bytes, by the API's contract.
-            let v = if data.is_null() {
-                None
-            } else {
-                unsafe { slice(data.cast(), len) }
-            };
-            x.data().write().ticket_appdata = bytes_or_clear(v);
-            1
-        },
-    )
+    entry!(session SSL_SESSION_set1_ticket_appdata(ss, data, len), |x| {
+        // SAFETY: non-NULL data holds len bytes, by the API's contract.
+        let v = if data.is_null() {
+            None
+        } else {
+            unsafe { slice(data.cast(), len) }
+        };
+        x.data().write().ticket_appdata = bytes_or_clear(v);
+        1
+    })
 }
 
 /// Returns the peer's certificate, or NULL. No reference is taken: the session owns it
@@ -654,56 +437,29 @@ pub extern "C" fn SSL_SESSION_set1_ticket_appdata(
 /// the first call only.
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_get0_peer(s: *mut SSL_SESSION) -> *mut X509 {
-    with_session(
-        "SSL_SESSION_get0_peer",
-        s,
-        std::ptr::null_mut(),
-        forward!(SSL_SESSION_get0_peer(s) as unsafe extern "C" fn(*mut SSL_SESSION) -> *mut X509),
-        |x| {
-            let peer = x.data().read_recursive().peer.clone();
-            // The X509 lives as long as the PeerCert, which the session keeps.
-            peer.map_or(std::ptr::null_mut(), |p| p.x509().cast())
-        },
-    )
+    entry!(session SSL_SESSION_get0_peer(s), |x| {
+        let peer = x.data().read_recursive().peer.clone();
+        // The X509 lives as long as the PeerCert, which the session keeps.
+        peer.map_or(std::ptr::null_mut(), |p| p.x509().cast())
+    })
 }
 
 /// Returns the compression method id (0: none; 0 for NULL).
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_get_compress_id(s: *const SSL_SESSION) -> c_uint {
-    with_session(
-        "SSL_SESSION_get_compress_id",
-        s,
-        0,
-        forward!(
-            SSL_SESSION_get_compress_id(s) as unsafe extern "C" fn(*const SSL_SESSION) -> c_uint
-        ),
-        |x| x.data().read_recursive().compress_meth,
-    )
+    entry!(session SSL_SESSION_get_compress_id(s), |x| x.data().read_recursive().compress_meth)
 }
 
 /// Returns the negotiated maximum fragment length mode (TLSEXT_max_fragment_length_*);
 /// "unspecified" is reported as DISABLED (0), as in OpenSSL. 0 for NULL.
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_get_max_fragment_length(sess: *const SSL_SESSION) -> u8 {
-    with_session(
-        "SSL_SESSION_get_max_fragment_length",
-        sess,
-        0,
-        forward!(SSL_SESSION_get_max_fragment_length(sess)
-            as unsafe extern "C" fn(*const SSL_SESSION) -> u8),
-        |x| x.data().read_recursive().max_fragment_length(),
-    )
+    entry!(session SSL_SESSION_get_max_fragment_length(sess), |x| x.data().read_recursive().max_fragment_length())
 }
 
 /// Returns 1 if the session can be used for resumption (it has an ID or a ticket and was
 /// not marked unresumable), else 0 (also for NULL).
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_is_resumable(s: *const SSL_SESSION) -> c_int {
-    with_session(
-        "SSL_SESSION_is_resumable",
-        s,
-        0,
-        forward!(SSL_SESSION_is_resumable(s) as unsafe extern "C" fn(*const SSL_SESSION) -> c_int),
-        |x| x.data().read_recursive().is_resumable() as c_int,
-    )
+    entry!(session SSL_SESSION_is_resumable(s), |x| x.data().read_recursive().is_resumable() as c_int)
 }

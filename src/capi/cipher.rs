@@ -4,9 +4,9 @@
 //! table and is answered here. Any other non-NULL pointer is libssl's own cipher and goes
 //! to libssl's function (the next definition, when both libraries are loaded).
 
-use crate::capi::export::with_cipher;
+use crate::capi::export::entry;
 use crate::model::cipher::{self, DescriptionBuf, DESCRIPTION_BUF};
-use crate::{forward, sys::libcrypto, sys::EVP_MD, sys::SSL_CIPHER};
+use crate::{sys::libcrypto, sys::EVP_MD, sys::SSL_CIPHER};
 use libc::{c_char, c_int};
 use std::ptr::{null, null_mut};
 
@@ -15,13 +15,7 @@ use std::ptr::{null, null_mut};
 /// Returns "(NONE)" if `c` is NULL, as OpenSSL does.
 #[no_mangle]
 pub extern "C" fn SSL_CIPHER_get_name(c: *const SSL_CIPHER) -> *const c_char {
-    with_cipher(
-        "SSL_CIPHER_get_name",
-        c,
-        c"(NONE)".as_ptr(),
-        forward!(owner c; SSL_CIPHER_get_name(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> *const c_char),
-        |ci| ci.name.as_ptr(),
-    )
+    entry!(cipher SSL_CIPHER_get_name(c) or c"(NONE)".as_ptr(), |ci| ci.name.as_ptr())
 }
 
 /// Returns the RFC (IANA) name of the cipher suite, e.g.
@@ -30,40 +24,21 @@ pub extern "C" fn SSL_CIPHER_get_name(c: *const SSL_CIPHER) -> *const c_char {
 /// "(NONE)" if `c` is NULL, as OpenSSL does.
 #[no_mangle]
 pub extern "C" fn SSL_CIPHER_standard_name(c: *const SSL_CIPHER) -> *const c_char {
-    with_cipher(
-        "SSL_CIPHER_standard_name",
-        c,
-        c"(NONE)".as_ptr(),
-        forward!(owner c; SSL_CIPHER_standard_name(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> *const c_char
-        ),
-        |ci| ci.stdname().map_or(null(), |s| s.as_ptr()),
-    )
+    entry!(cipher SSL_CIPHER_standard_name(c) or c"(NONE)".as_ptr(), |ci| ci.stdname().map_or(null(), |s| s.as_ptr()))
 }
 
 /// Returns the cipher suite's full 32-bit id: 0x03000000 | the two bytes on the wire,
 /// e.g. 0x0300C02F. Returns 0 if `c` is NULL (OpenSSL crashes).
 #[no_mangle]
 pub extern "C" fn SSL_CIPHER_get_id(c: *const SSL_CIPHER) -> u32 {
-    with_cipher(
-        "SSL_CIPHER_get_id",
-        c,
-        0,
-        forward!(owner c; SSL_CIPHER_get_id(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> u32),
-        |ci| ci.id,
-    )
+    entry!(cipher SSL_CIPHER_get_id(c), |ci| ci.id)
 }
 
 /// Returns the two-byte cipher suite value sent on the wire (IANA), e.g. 0xC02F, in host
 /// byte order. Returns 0 if `c` is NULL (OpenSSL crashes).
 #[no_mangle]
 pub extern "C" fn SSL_CIPHER_get_protocol_id(c: *const SSL_CIPHER) -> u16 {
-    with_cipher(
-        "SSL_CIPHER_get_protocol_id",
-        c,
-        0,
-        forward!(owner c; SSL_CIPHER_get_protocol_id(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> u16),
-        |ci| ci.protocol_id(),
-    )
+    entry!(cipher SSL_CIPHER_get_protocol_id(c), |ci| ci.protocol_id())
 }
 
 /// Returns the cipher's effective strength in bits and, if `alg_bits` is not NULL,
@@ -79,18 +54,11 @@ pub extern "C" fn SSL_CIPHER_get_bits(c: *const SSL_CIPHER, alg_bits: *mut c_int
         // SAFETY: the caller passes NULL or a valid int*.
         unsafe { crate::capi::export::put(alg_bits, 0) };
     }
-    with_cipher(
-        "SSL_CIPHER_get_bits",
-        c,
-        0,
-        forward!(owner c; SSL_CIPHER_get_bits(c, alg_bits)
-            as unsafe extern "C" fn(*const SSL_CIPHER, *mut c_int) -> c_int),
-        |ci| {
-            // SAFETY: the caller passes NULL or a valid int*.
-            unsafe { crate::capi::export::put(alg_bits, ci.alg_bits) };
-            ci.strength_bits
-        },
-    )
+    entry!(cipher SSL_CIPHER_get_bits(c, alg_bits), |ci| {
+        // SAFETY: the caller passes NULL or a valid int*.
+        unsafe { crate::capi::export::put(alg_bits, ci.alg_bits) };
+        ci.strength_bits
+    })
 }
 
 /// Returns the lowest protocol version the suite can be used with, as a static string:
@@ -98,14 +66,7 @@ pub extern "C" fn SSL_CIPHER_get_bits(c: *const SSL_CIPHER, alg_bits: *mut c_int
 /// (SCSVs). Returns "(NONE)" if `c` is NULL, as OpenSSL does.
 #[no_mangle]
 pub extern "C" fn SSL_CIPHER_get_version(c: *const SSL_CIPHER) -> *const c_char {
-    with_cipher(
-        "SSL_CIPHER_get_version",
-        c,
-        c"(NONE)".as_ptr(),
-        forward!(owner c; SSL_CIPHER_get_version(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> *const c_char
-        ),
-        |ci| ci.version.as_ptr(),
-    )
+    entry!(cipher SSL_CIPHER_get_version(c) or c"(NONE)".as_ptr(), |ci| ci.version.as_ptr())
 }
 
 /// Writes a one-line, newline-terminated description of the suite (name, version,
@@ -124,17 +85,7 @@ pub extern "C" fn SSL_CIPHER_description(
     buf: *mut c_char,
     size: c_int,
 ) -> *mut c_char {
-    with_cipher(
-        "SSL_CIPHER_description",
-        cipher,
-        null_mut(),
-        || {
-            type F = unsafe extern "C" fn(*const SSL_CIPHER, *mut c_char, c_int) -> *mut c_char;
-            crate::next_fn!(SSL_CIPHER_description, F, for cipher)
-                // SAFETY: a libssl cipher goes to libssl, with the caller's buffer.
-                .map(|f| unsafe { f(cipher, buf, size) })
-        },
-        |ci| {
+    entry!(cipher SSL_CIPHER_description(cipher, buf, size), |ci| {
             let out = match cipher::description_buf(buf.is_null(), size) {
                 DescriptionBuf::TooSmall => return null_mut(),
                 DescriptionBuf::Caller => buf,
@@ -164,65 +115,35 @@ pub extern "C" fn SSL_CIPHER_description(
 /// Returns 0 if `c` is NULL (OpenSSL crashes).
 #[no_mangle]
 pub extern "C" fn SSL_CIPHER_is_aead(c: *const SSL_CIPHER) -> c_int {
-    with_cipher(
-        "SSL_CIPHER_is_aead",
-        c,
-        0,
-        forward!(owner c; SSL_CIPHER_is_aead(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> c_int),
-        |ci| ci.is_aead as c_int,
-    )
+    entry!(cipher SSL_CIPHER_is_aead(c), |ci| ci.is_aead as c_int)
 }
 
 /// Returns the NID of the suite's bulk cipher (e.g. NID_aes_128_gcm), or NID_undef (0)
 /// for none. Returns NID_undef if `c` is NULL, as OpenSSL does.
 #[no_mangle]
 pub extern "C" fn SSL_CIPHER_get_cipher_nid(c: *const SSL_CIPHER) -> c_int {
-    with_cipher(
-        "SSL_CIPHER_get_cipher_nid",
-        c,
-        0,
-        forward!(owner c; SSL_CIPHER_get_cipher_nid(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> c_int),
-        |ci| ci.cipher_nid,
-    )
+    entry!(cipher SSL_CIPHER_get_cipher_nid(c), |ci| ci.cipher_nid)
 }
 
 /// Returns the NID of the suite's MAC digest (e.g. NID_sha1), or NID_undef (0) for AEAD
 /// suites and none. Returns NID_undef if `c` is NULL (OpenSSL crashes).
 #[no_mangle]
 pub extern "C" fn SSL_CIPHER_get_digest_nid(c: *const SSL_CIPHER) -> c_int {
-    with_cipher(
-        "SSL_CIPHER_get_digest_nid",
-        c,
-        0,
-        forward!(owner c; SSL_CIPHER_get_digest_nid(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> c_int),
-        |ci| ci.digest_nid,
-    )
+    entry!(cipher SSL_CIPHER_get_digest_nid(c), |ci| ci.digest_nid)
 }
 
 /// Returns the NID of the suite's key exchange (e.g. NID_kx_ecdhe; NID_kx_any for TLS 1.3
 /// suites), or NID_undef (0). Returns NID_undef if `c` is NULL (OpenSSL crashes).
 #[no_mangle]
 pub extern "C" fn SSL_CIPHER_get_kx_nid(c: *const SSL_CIPHER) -> c_int {
-    with_cipher(
-        "SSL_CIPHER_get_kx_nid",
-        c,
-        0,
-        forward!(owner c; SSL_CIPHER_get_kx_nid(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> c_int),
-        |ci| ci.kx_nid,
-    )
+    entry!(cipher SSL_CIPHER_get_kx_nid(c), |ci| ci.kx_nid)
 }
 
 /// Returns the NID of the suite's authentication (e.g. NID_auth_rsa; NID_auth_any for
 /// TLS 1.3 suites), or NID_undef (0). Returns NID_undef if `c` is NULL (OpenSSL crashes).
 #[no_mangle]
 pub extern "C" fn SSL_CIPHER_get_auth_nid(c: *const SSL_CIPHER) -> c_int {
-    with_cipher(
-        "SSL_CIPHER_get_auth_nid",
-        c,
-        0,
-        forward!(owner c; SSL_CIPHER_get_auth_nid(c) as unsafe extern "C" fn(*const SSL_CIPHER) -> c_int),
-        |ci| ci.auth_nid,
-    )
+    entry!(cipher SSL_CIPHER_get_auth_nid(c), |ci| ci.auth_nid)
 }
 
 /// Returns the digest the suite uses for the handshake hash and PRF/HKDF (SHA-256 or
@@ -232,14 +153,7 @@ pub extern "C" fn SSL_CIPHER_get_auth_nid(c: *const SSL_CIPHER) -> c_int {
 /// no GOST engine loaded) and if `c` is NULL (OpenSSL crashes).
 #[no_mangle]
 pub extern "C" fn SSL_CIPHER_get_handshake_digest(c: *const SSL_CIPHER) -> *const EVP_MD {
-    with_cipher(
-        "SSL_CIPHER_get_handshake_digest",
-        c,
-        null(),
-        forward!(owner c; SSL_CIPHER_get_handshake_digest(c)
-            as unsafe extern "C" fn(*const SSL_CIPHER) -> *const EVP_MD),
-        |ci| libcrypto::digest_by_nid(ci.handshake_digest_nid),
-    )
+    entry!(cipher SSL_CIPHER_get_handshake_digest(c), |ci| libcrypto::digest_by_nid(ci.handshake_digest_nid))
 }
 
 /// For tests: the address of entry `i` of our cipher table, as C sees it, or None past

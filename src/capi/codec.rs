@@ -1,11 +1,12 @@
 //! `i2d_SSL_SESSION` / `d2i_SSL_SESSION`: OpenSSL 3.0's session DER, byte for byte, with
 //! its calling conventions. The codec itself is the safe `der.rs`.
 
-use crate::capi::export::{guard, with_session};
+use crate::capi::entry::with_caller;
+use crate::capi::export::entry;
 use crate::der::{self, Encoder};
 use crate::handle::arena::Session;
 use crate::model::session::SessionData;
-use crate::{forward, next_fn, sys::libcrypto, sys::SSL_SESSION};
+use crate::sys::{libcrypto, libssl, SSL_SESSION};
 use libc::{c_int, c_long, c_uchar};
 
 /// `ERR_LIB_ASN1`.
@@ -19,16 +20,7 @@ const ERR_LIB_ASN1: c_int = 13;
 /// - otherwise: writes at `*pp` (which must have room for the length) and advances `*pp`.
 #[no_mangle]
 pub extern "C" fn i2d_SSL_SESSION(in_: *const SSL_SESSION, pp: *mut *mut c_uchar) -> c_int {
-    with_session(
-        "i2d_SSL_SESSION",
-        in_,
-        0,
-        forward!(i2d_SSL_SESSION(in_, pp)
-            as unsafe extern "C" fn(
-                *const SSL_SESSION,
-                *mut *mut c_uchar,
-            ) -> c_int),
-        |s| {
+    entry!(session i2d_SSL_SESSION(in_, pp), |s| {
             let d = s.data().read_recursive();
             let Some(enc) = Encoder::new(&d) else {
                 return 0;
@@ -77,35 +69,18 @@ pub extern "C" fn i2d_SSL_SESSION(in_: *const SSL_SESSION, pp: *mut *mut c_uchar
 ///
 /// Called from inside libssl (when ssl-session is preloaded next to it), it is libssl's
 /// own d2i_SSL_SESSION that answers, so that libssl gets its own sessions.
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-#[unsafe(naked)]
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), unsafe(naked))]
 #[no_mangle]
 pub extern "C" fn d2i_SSL_SESSION(
     a: *mut *mut SSL_SESSION,
     pp: *mut *const c_uchar,
     length: c_long,
 ) -> *mut SSL_SESSION {
-    core::arch::naked_asm!(crate::capi::entry::pass_caller!(3), f = sym d2i_from)
+    with_caller!(d2i_from(a, pp, length))
 }
 
-/// cbindgen:ignore
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-#[no_mangle]
-pub extern "C" fn d2i_SSL_SESSION(
-    a: *mut *mut SSL_SESSION,
-    pp: *mut *const c_uchar,
-    length: c_long,
-) -> *mut SSL_SESSION {
-    d2i_from(a, pp, length, 0)
-}
-
-pub type D2i =
-    unsafe extern "C" fn(*mut *mut SSL_SESSION, *mut *const c_uchar, c_long) -> *mut SSL_SESSION;
-
-/// libssl's own `d2i_SSL_SESSION`, when libssl is loaded after us.
-pub fn libssl_d2i() -> Option<D2i> {
-    next_fn!(d2i_SSL_SESSION, D2i)
-}
+// libssl's d2i, as `sys::libssl` calls it, has this export's prototype.
+const _: libssl::D2i = d2i_SSL_SESSION;
 
 /// `d2i_SSL_SESSION` called from return address `ra`.
 pub extern "C" fn d2i_from(
@@ -114,19 +89,20 @@ pub extern "C" fn d2i_from(
     length: c_long,
     ra: usize,
 ) -> *mut SSL_SESSION {
-    guard("d2i_SSL_SESSION", 0, std::ptr::null_mut(), || {
+    entry!(guard d2i_SSL_SESSION, || {
         if let Some(lib) = crate::sys::caller::libssl_at(ra) {
-            if lib.d2i == 0 {
+            let Some(d2i) = lib.d2i_fn() else {
                 crate::sys::caller::fatal_no_definition("d2i_SSL_SESSION", lib);
-            }
+            };
             // SAFETY: the calling libssl's own decoder, for it, with its arguments unchanged.
-            return unsafe { std::mem::transmute::<usize, D2i>(lib.d2i)(a, pp, length) };
+            return unsafe { d2i(a, pp, length) };
         }
         d2i_ours(a, pp, length)
     })
 }
 
-/// `d2i_SSL_SESSION` for anyone but libssl: a session of ours.
+/// `d2i_SSL_SESSION` for anyone but libssl: a session of ours. Also the decoder our PEM
+/// readers give libcrypto.
 pub extern "C" fn d2i_ours(
     a: *mut *mut SSL_SESSION,
     pp: *mut *const c_uchar,
@@ -139,16 +115,15 @@ pub extern "C" fn d2i_ours(
     }
     let reuse = if a.is_null() { null } else { unsafe { *a } };
     if reuse.is_null() {
-        return guard("d2i_SSL_SESSION", 0, null, || decode(None, a, pp, length));
+        return entry!(guard d2i_SSL_SESSION, || decode(None, a, pp, length));
     }
     // A session to reuse: ours if live, libssl's goes to libssl, a freed one is misuse.
-    with_session(
-        "d2i_SSL_SESSION",
-        reuse,
-        null,
-        forward!(d2i_SSL_SESSION(a, pp, length) as D2i),
-        |s| decode(Some(s), a, pp, length),
-    )
+    entry!(session d2i_SSL_SESSION(a, pp, length) on reuse, |s| decode(
+        Some(s),
+        a,
+        pp,
+        length
+    ))
 }
 
 /// The decoding itself, into `target` (reused) or a new session.

@@ -1,9 +1,10 @@
 //! Creating, copying, sharing and releasing sessions.
 
-use crate::capi::export::{guard, with_session, with_slot};
+use crate::capi::entry::with_caller;
+use crate::capi::export::entry;
 use crate::handle::arena::Session;
 use crate::model::session::SessionData;
-use crate::{forward, sys::SSL_SESSION};
+use crate::sys::SSL_SESSION;
 use libc::c_int;
 
 /// Allocates a new, empty session with reference count 1.
@@ -15,31 +16,25 @@ use libc::c_int;
 ///
 /// Called from inside libssl (when ssl-session is preloaded next to it), it returns
 /// libssl's own session instead, so that libssl's handshakes keep their sessions.
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-#[unsafe(naked)]
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), unsafe(naked))]
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_new() -> *mut SSL_SESSION {
-    core::arch::naked_asm!(crate::capi::entry::pass_caller!(0), f = sym new_from)
+    with_caller!(new_from())
 }
 
-/// cbindgen:ignore
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-#[no_mangle]
-pub extern "C" fn SSL_SESSION_new() -> *mut SSL_SESSION {
-    new_from(0)
-}
+// What `sys::libssl` calls libssl's definitions with are these exports' prototypes.
+const _: crate::sys::libssl::New = SSL_SESSION_new;
+const _: crate::sys::libssl::Free = SSL_SESSION_free;
 
 /// `SSL_SESSION_new` called from return address `ra`.
 extern "C" fn new_from(ra: usize) -> *mut SSL_SESSION {
-    guard("SSL_SESSION_new", 0, std::ptr::null_mut(), || {
+    entry!(guard SSL_SESSION_new, || {
         if let Some(lib) = crate::sys::caller::libssl_at(ra) {
-            if lib.new == 0 {
+            let Some(new) = lib.new_fn() else {
                 crate::sys::caller::fatal_no_definition("SSL_SESSION_new", lib);
-            }
-            // SAFETY: the calling libssl's own constructor (found in its own symbols), for it.
-            let s = unsafe {
-                std::mem::transmute::<usize, unsafe extern "C" fn() -> *mut SSL_SESSION>(lib.new)()
             };
+            // SAFETY: the calling libssl's own constructor (found in its own symbols), for it.
+            let s = unsafe { new() };
             crate::preload::born(s, ra);
             return s;
         }
@@ -58,45 +53,27 @@ extern "C" fn new_from(ra: usize) -> *mut SSL_SESSION {
 /// warn mode.
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_dup(src: *const SSL_SESSION) -> *mut SSL_SESSION {
-    with_session(
-        "SSL_SESSION_dup",
-        src,
-        std::ptr::null_mut(),
-        forward!(
-            SSL_SESSION_dup(src) as unsafe extern "C" fn(*const SSL_SESSION) -> *mut SSL_SESSION
-        ),
-        |s| s.dup().map_or(std::ptr::null_mut(), |d| d.as_c()),
-    )
+    entry!(session SSL_SESSION_dup(src), |s| s
+        .dup()
+        .map_or(std::ptr::null_mut(), |d| d.as_c()))
 }
 
 /// Takes one more reference to `ses`. Returns 1; 0 if `ses` is NULL (OpenSSL crashes),
 /// if the count is saturated (about 2^31 references: the session then stays alive for
 /// good rather than being freed early), or on a misuse report in warn mode.
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-#[unsafe(naked)]
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), unsafe(naked))]
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_up_ref(ses: *mut SSL_SESSION) -> c_int {
-    core::arch::naked_asm!(crate::preload::pass_caller_1!(), f = sym up_ref_from)
-}
-
-/// cbindgen:ignore
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-#[no_mangle]
-pub extern "C" fn SSL_SESSION_up_ref(ses: *mut SSL_SESSION) -> c_int {
-    up_ref_from(ses, 0)
+    with_caller!(up_ref_from(ses))
 }
 
 /// `SSL_SESSION_up_ref` called from return address `ra` (the sanitizer's history of a
 /// libssl session records it).
 extern "C" fn up_ref_from(ses: *mut SSL_SESSION, ra: usize) -> c_int {
-    let plain =
-        forward!(SSL_SESSION_up_ref(ses) as unsafe extern "C" fn(*mut SSL_SESSION) -> c_int);
-    with_slot(
-        "SSL_SESSION_up_ref",
-        ses,
-        0,
-        || crate::preload::up_ref(ses, ra).or_else(plain),
-        |s| s.try_up_ref().map(|ok| ok as c_int),
+    entry!(
+        slot SSL_SESSION_up_ref(ses),
+        |plain| crate::preload::up_ref(ses, ra).or_else(plain),
+        |s| s.try_up_ref().map(|ok| ok as c_int)
     )
 }
 
@@ -105,28 +82,17 @@ extern "C" fn up_ref_from(ses: *mut SSL_SESSION, ra: usize) -> c_int {
 ///
 /// Unlike OpenSSL, a double free or a free of a pointer that is not a session is caught:
 /// one line on stderr, then abort() (or, with SSL_SESSION_MISUSE=warn, nothing else).
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-#[unsafe(naked)]
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), unsafe(naked))]
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_free(ses: *mut SSL_SESSION) {
-    core::arch::naked_asm!(crate::preload::pass_caller_1!(), f = sym free_from)
-}
-
-/// cbindgen:ignore
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-#[no_mangle]
-pub extern "C" fn SSL_SESSION_free(ses: *mut SSL_SESSION) {
-    free_from(ses, 0)
+    with_caller!(free_from(ses))
 }
 
 /// `SSL_SESSION_free` called from return address `ra`.
 extern "C" fn free_from(ses: *mut SSL_SESSION, ra: usize) {
-    let plain = forward!(SSL_SESSION_free(ses) as unsafe extern "C" fn(*mut SSL_SESSION));
-    with_slot(
-        "SSL_SESSION_free",
-        ses,
-        (),
-        || crate::preload::free(ses, ra).or_else(plain),
-        |s| s.try_release(),
+    entry!(
+        slot SSL_SESSION_free(ses),
+        |plain| crate::preload::free(ses, ra).or_else(plain),
+        |s| s.try_release()
     )
 }

@@ -12,10 +12,10 @@ pub mod codec;
 mod entry;
 pub mod ex_data;
 pub mod export;
+/// cbindgen:ignore
 pub mod interpose;
 pub mod lifecycle;
 pub mod pem;
 pub mod print;
-pub mod sanitize;
 
 pub use crate::sys::types::{BIO, EVP_MD, SSL_CIPHER, SSL_SESSION, X509};

@@ -2,7 +2,8 @@
 //! does the framing, as it does for libssl, with our `i2d`/`d2i` doing the session part.
 
 use crate::capi::codec::{d2i_ours, i2d_SSL_SESSION};
-use crate::capi::export::guard;
+use crate::capi::entry::with_caller;
+use crate::capi::export::entry;
 use crate::sys::libcrypto::{self, D2iOfVoid, I2dOfVoid};
 use crate::{sys::BIO, sys::SSL_SESSION};
 use libc::{c_int, c_void, FILE};
@@ -31,12 +32,11 @@ fn d2i(ra: usize, func: &str) -> D2iOfVoid {
     type D2i =
         extern "C" fn(*mut *mut SSL_SESSION, *mut *const u8, libc::c_long) -> *mut SSL_SESSION;
     if let Some(lib) = crate::sys::caller::libssl_at(ra) {
-        if lib.d2i == 0 {
+        let Some(d2i) = lib.d2i_fn() else {
             crate::sys::caller::fatal_no_definition(func, lib);
-        }
-        // SAFETY: the calling libssl's own d2i_SSL_SESSION, which has the d2i_of_void
-        // shape with a session pointer.
-        return unsafe { std::mem::transmute::<usize, D2iOfVoid>(lib.d2i) };
+        };
+        // SAFETY: libssl's d2i_SSL_SESSION has the d2i_of_void shape with a session pointer.
+        return unsafe { std::mem::transmute::<crate::sys::libssl::D2i, D2iOfVoid>(d2i) };
     }
     // SAFETY: as above.
     unsafe { std::mem::transmute::<D2i, D2iOfVoid>(d2i_ours) }
@@ -47,8 +47,7 @@ fn d2i(ra: usize, func: &str) -> D2iOfVoid {
 /// d2i_SSL_SESSION), or NULL with libcrypto's PEM error queued. The pass-phrase callback
 /// and `u` are passed to libcrypto unchanged (session PEM is never encrypted).
 /// Called from inside libssl (preloaded next to it), the session is libssl's own.
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-#[unsafe(naked)]
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), unsafe(naked))]
 #[no_mangle]
 pub extern "C" fn PEM_read_bio_SSL_SESSION(
     out: *mut BIO,
@@ -56,19 +55,7 @@ pub extern "C" fn PEM_read_bio_SSL_SESSION(
     cb: *mut pem_password_cb,
     u: *mut c_void,
 ) -> *mut SSL_SESSION {
-    core::arch::naked_asm!(crate::capi::entry::pass_caller!(4), f = sym read_bio_from)
-}
-
-/// cbindgen:ignore
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-#[no_mangle]
-pub extern "C" fn PEM_read_bio_SSL_SESSION(
-    out: *mut BIO,
-    x: *mut *mut SSL_SESSION,
-    cb: *mut pem_password_cb,
-    u: *mut c_void,
-) -> *mut SSL_SESSION {
-    read_bio_from(out, x, cb, u, 0)
+    with_caller!(read_bio_from(out, x, cb, u))
 }
 
 extern "C" fn read_bio_from(
@@ -78,7 +65,7 @@ extern "C" fn read_bio_from(
     u: *mut c_void,
     ra: usize,
 ) -> *mut SSL_SESSION {
-    guard("PEM_read_bio_SSL_SESSION", 0, std::ptr::null_mut(), || {
+    entry!(guard PEM_read_bio_SSL_SESSION, || {
         // SAFETY: libcrypto's reader with the right d2i, exactly as libssl calls it.
         unsafe {
             libcrypto::PEM_ASN1_read_bio(
@@ -95,8 +82,7 @@ extern "C" fn read_bio_from(
 }
 
 /// PEM_read_bio_SSL_SESSION() from a stdio stream.
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-#[unsafe(naked)]
+#[cfg_attr(any(target_arch = "x86_64", target_arch = "aarch64"), unsafe(naked))]
 #[no_mangle]
 pub extern "C" fn PEM_read_SSL_SESSION(
     out: *mut FILE,
@@ -104,19 +90,7 @@ pub extern "C" fn PEM_read_SSL_SESSION(
     cb: *mut pem_password_cb,
     u: *mut c_void,
 ) -> *mut SSL_SESSION {
-    core::arch::naked_asm!(crate::capi::entry::pass_caller!(4), f = sym read_from)
-}
-
-/// cbindgen:ignore
-#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
-#[no_mangle]
-pub extern "C" fn PEM_read_SSL_SESSION(
-    out: *mut FILE,
-    x: *mut *mut SSL_SESSION,
-    cb: *mut pem_password_cb,
-    u: *mut c_void,
-) -> *mut SSL_SESSION {
-    read_from(out, x, cb, u, 0)
+    with_caller!(read_from(out, x, cb, u))
 }
 
 extern "C" fn read_from(
@@ -126,7 +100,7 @@ extern "C" fn read_from(
     u: *mut c_void,
     ra: usize,
 ) -> *mut SSL_SESSION {
-    guard("PEM_read_SSL_SESSION", 0, std::ptr::null_mut(), || {
+    entry!(guard PEM_read_SSL_SESSION, || {
         if out.is_null() {
             return std::ptr::null_mut();
         }
@@ -149,7 +123,7 @@ extern "C" fn read_from(
 /// `x` is NULL or cannot be encoded (no cipher), with libcrypto's PEM error queued.
 #[no_mangle]
 pub extern "C" fn PEM_write_bio_SSL_SESSION(out: *mut BIO, x: *const SSL_SESSION) -> c_int {
-    guard("PEM_write_bio_SSL_SESSION", x as usize, 0, || {
+    entry!(guard PEM_write_bio_SSL_SESSION at x, || {
         // SAFETY: libcrypto's writer with our i2d, exactly as libssl calls it.
         unsafe {
             libcrypto::PEM_ASN1_write_bio(
@@ -170,7 +144,7 @@ pub extern "C" fn PEM_write_bio_SSL_SESSION(out: *mut BIO, x: *const SSL_SESSION
 /// PEM_write_bio_SSL_SESSION() to a stdio stream; 0 also for a NULL stream.
 #[no_mangle]
 pub extern "C" fn PEM_write_SSL_SESSION(out: *mut FILE, x: *const SSL_SESSION) -> c_int {
-    guard("PEM_write_SSL_SESSION", x as usize, 0, || {
+    entry!(guard PEM_write_SSL_SESSION at x, || {
         if out.is_null() {
             return 0;
         }

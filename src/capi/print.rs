@@ -2,10 +2,10 @@
 //! `SSL_SESSION_print_fp` and the NSS key log line. The text itself is built by the safe
 //! `text.rs`, piece by piece as OpenSSL 3.0 writes it, so a failing BIO sees the same prefix.
 
-use crate::capi::export::{guard, with_session};
+use crate::capi::export::entry;
 use crate::sys::libcrypto;
 use crate::text::{self, Sink};
-use crate::{forward, next_fn, sys::BIO, sys::SSL_SESSION};
+use crate::{next_fn, sys::BIO, sys::SSL_SESSION};
 use libc::{c_char, c_int, c_void, FILE};
 
 /// A libcrypto BIO as a `text::Sink`.
@@ -62,33 +62,26 @@ fn compression_name(id: u32) -> Option<Vec<u8>> {
 /// present but empty ticket, and for a compression id with no cipher.
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_print(fp: *mut BIO, ses: *const SSL_SESSION) -> c_int {
-    with_session(
-        "SSL_SESSION_print",
-        ses,
-        0,
-        forward!(SSL_SESSION_print(fp, ses)
-            as unsafe extern "C" fn(*mut BIO, *const SSL_SESSION) -> c_int),
-        |s| {
-            let d = s.data().read_recursive();
-            // SAFETY: libcrypto returns a static string for any code.
-            let verify = unsafe {
-                std::ffi::CStr::from_ptr(libcrypto::X509_verify_cert_error_string(
-                    d.verify_result as _,
-                ))
-            };
-            let comp = (d.compress_meth != 0)
-                .then(|| compression_name(d.compress_meth))
-                .flatten();
-            text::print(&d, verify.to_bytes(), comp.as_deref(), &mut BioSink(fp)) as c_int
-        },
-    )
+    entry!(session SSL_SESSION_print(fp, ses) on ses, |s| {
+        let d = s.data().read_recursive();
+        // SAFETY: libcrypto returns a static string for any code.
+        let verify = unsafe {
+            std::ffi::CStr::from_ptr(libcrypto::X509_verify_cert_error_string(
+                d.verify_result as _,
+            ))
+        };
+        let comp = (d.compress_meth != 0)
+            .then(|| compression_name(d.compress_meth))
+            .flatten();
+        text::print(&d, verify.to_bytes(), comp.as_deref(), &mut BioSink(fp)) as c_int
+    })
 }
 
 /// SSL_SESSION_print() to a stdio stream. Returns 1, or 0 on error: NULL `ses`, NULL
 /// `fp` (OpenSSL crashes), or a BIO that cannot be made (ERR_R_BUF_LIB queued).
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_print_fp(fp: *mut FILE, ses: *const SSL_SESSION) -> c_int {
-    guard("SSL_SESSION_print_fp", ses as usize, 0, || {
+    entry!(guard SSL_SESSION_print_fp at ses, || {
         if fp.is_null() || ses.is_null() {
             return 0;
         }
@@ -114,12 +107,5 @@ pub extern "C" fn SSL_SESSION_print_fp(fp: *mut FILE, ses: *const SSL_SESSION) -
 /// is empty, or if the write fails. For TLS 1.3 the "master key" is the resumption PSK.
 #[no_mangle]
 pub extern "C" fn SSL_SESSION_print_keylog(bp: *mut BIO, x: *const SSL_SESSION) -> c_int {
-    with_session(
-        "SSL_SESSION_print_keylog",
-        x,
-        0,
-        forward!(SSL_SESSION_print_keylog(bp, x)
-            as unsafe extern "C" fn(*mut BIO, *const SSL_SESSION) -> c_int),
-        |s| text::keylog(&s.data().read_recursive(), &mut BioSink(bp)) as c_int,
-    )
+    entry!(session SSL_SESSION_print_keylog(bp, x) on x, |s| text::keylog(&s.data().read_recursive(), &mut BioSink(bp)) as c_int)
 }

@@ -73,20 +73,15 @@ fn mode() -> u8 {
 
 #[cold]
 fn decide() -> u8 {
-    let bound = |name: &std::ffi::CStr, ours: *const c_void| {
+    // The process resolves these names to our definitions (we are linked or preloaded
+    // ahead of libcrypto).
+    let bound = |name: &std::ffi::CStr| {
         // SAFETY: a plain symbol lookup with a NUL-terminated name.
-        std::ptr::eq(
-            unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) },
-            ours,
-        )
+        let p = unsafe { libc::dlsym(libc::RTLD_DEFAULT, name.as_ptr()) } as usize;
+        p != 0 && crate::sys::loaded::is_ours(p)
     };
-    let mirror = bound(
-        c"CRYPTO_get_ex_new_index",
-        crate::capi::ex_data::CRYPTO_get_ex_new_index as *const c_void,
-    ) && bound(
-        c"CRYPTO_free_ex_index",
-        crate::capi::ex_data::CRYPTO_free_ex_index as *const c_void,
-    ) && !probe_registered();
+    let mirror =
+        bound(c"CRYPTO_get_ex_new_index") && bound(c"CRYPTO_free_ex_index") && !probe_registered();
     let m = if mirror { MIRROR } else { LIBCRYPTO };
     // Whoever decides first wins; the decision is the same unless libcrypto changed under us.
     match MODE.compare_exchange(UNKNOWN, m, Ordering::AcqRel, Ordering::Acquire) {

@@ -19,19 +19,18 @@
 //! wrapped: libssl calls our trampoline, which calls the application's callback, found in
 //! a record we keep in the SSL_CTX's or SSL's ex_data, and converts what it returns.
 
-use crate::capi::export::guard;
 use crate::handle::arena::{self, Lookup, Session};
+use crate::misuse::guard;
 use crate::sys::libcrypto::{self, CRYPTO_EX_DATA};
-use crate::{capi, exdata, handle::misuse, next_fn, sys::SSL_CIPHER, sys::SSL_SESSION};
+use crate::sys::libssl;
+use crate::{exdata, misuse, sys::SSL_CIPHER, sys::SSL_SESSION};
 use libc::{c_int, c_long, c_uchar, c_void, size_t};
 use parking_lot::Mutex;
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
-/// libssl's `SSL` and `SSL_CTX`, opaque.
-pub type Ssl = c_void;
-pub type SslCtx = c_void;
+pub use crate::sys::libssl::{Ssl, SslCtx};
 
 /// `SSL_psk_use_session_cb_func`.
 pub type UseCb = unsafe extern "C" fn(
@@ -47,8 +46,6 @@ pub type FindCb =
 /// `SSL_CTX_sess_set_get_cb`'s callback.
 pub type GetCb =
     unsafe extern "C" fn(*mut Ssl, *const c_uchar, c_int, *mut c_int) -> *mut SSL_SESSION;
-
-type Free = unsafe extern "C" fn(*mut SSL_SESSION);
 
 /// `ERR_R_INTERNAL_ERROR`-like code for a session that could not be converted
 /// (`ERR_R_PASSED_INVALID_ARGUMENT` would blame the caller; this is what libssl's
@@ -80,19 +77,32 @@ pub fn classify(func: &'static str, p: *const SSL_SESSION) -> Handed {
     }
 }
 
-fn libssl_free() -> Option<Free> {
-    next_fn!(SSL_SESSION_free, Free)
-}
-
 /// Drop one reference to a libssl session.
 pub fn free_libssl(l: *mut SSL_SESSION) {
     if crate::preload::internal_free(l) {
         return;
     }
-    if let Some(f) = libssl_free() {
+    if let Some(f) = libssl::ssl_session_free() {
         // SAFETY: a session libssl made.
         unsafe { f(l) }
     }
+}
+
+/// The address of a C function pointer, for the records below (`F` is one).
+pub fn fn_addr<F: Copy>(f: F) -> usize {
+    const { assert!(std::mem::size_of::<F>() == std::mem::size_of::<usize>()) };
+    // SAFETY: F is a function pointer (size checked); its bits are its address.
+    unsafe { std::mem::transmute_copy(&f) }
+}
+
+/// The C function pointer of type `F` stored at `addr` by `fn_addr`.
+///
+/// # Safety
+/// `addr` came from `fn_addr::<F>`.
+pub unsafe fn fn_from<F: Copy>(addr: usize) -> F {
+    const { assert!(std::mem::size_of::<F>() == std::mem::size_of::<usize>()) };
+    // SAFETY: by the caller's contract, the bits of an F.
+    unsafe { std::mem::transmute_copy(&addr) }
 }
 
 /// Queue the error a failed conversion leaves (the caller returns its error value).
@@ -150,7 +160,7 @@ unsafe extern "C" fn hold_free(
 ) {
     guard("ex_data free of a libssl copy", ptr as usize, (), || {
         if !ptr.is_null() {
-            capi::lifecycle::SSL_SESSION_free(ptr.cast());
+            crate::handle::release("SSL_SESSION_free", ptr as usize);
         }
     })
 }
@@ -160,11 +170,8 @@ unsafe extern "C" fn hold_free(
 /// own i2d refuses too) or libssl is not there; nothing is changed then.
 pub fn to_libssl(s: &'static Session) -> Option<*mut SSL_SESSION> {
     let idx = hold_index()?;
-    let d2i = capi::codec::libssl_d2i()?;
-    let set_ex = next_fn!(
-        SSL_SESSION_set_ex_data,
-        unsafe extern "C" fn(*mut SSL_SESSION, c_int, *mut c_void) -> c_int
-    )?;
+    let d2i = libssl::d2i_ssl_session()?;
+    let set_ex = libssl::ssl_session_set_ex_data()?;
     let mut der = Vec::new();
     let not_resumable = {
         let d = s.data().read_recursive();
@@ -199,7 +206,7 @@ pub fn to_libssl(s: &'static Session) -> Option<*mut SSL_SESSION> {
     // SAFETY: a live libssl session and our index.
     if unsafe { set_ex(l, idx, s.as_c().cast()) } != 1 {
         free_libssl(l);
-        capi::lifecycle::SSL_SESSION_free(s.as_c());
+        crate::handle::release("SSL_SESSION_free", s.as_c() as usize);
         return None;
     }
     Some(l)
@@ -224,7 +231,7 @@ pub unsafe fn convert_transferred(
     match classify("SSL_SESSION_free", p) {
         Handed::Ours(s) => match to_libssl(s) {
             Some(l) => {
-                capi::lifecycle::SSL_SESSION_free(p);
+                crate::handle::release("SSL_SESSION_free", p as usize);
                 // SAFETY: as above.
                 unsafe { *slot = l };
                 true
@@ -280,11 +287,8 @@ pub fn lend<R>(
 pub fn libssl_cipher(c: &'static crate::model::cipher::Cipher) -> *const SSL_CIPHER {
     static FOUND: Mutex<Vec<(u32, usize)>> = Mutex::new(Vec::new());
     // Resolved before taking the lock: a lookup may enter the loader (see loaded.rs).
-    let get0 = next_fn!(
-        SSL_SESSION_get0_cipher,
-        unsafe extern "C" fn(*const SSL_SESSION) -> *const SSL_CIPHER
-    );
-    let d2i = capi::codec::libssl_d2i();
+    let get0 = libssl::ssl_session_get0_cipher();
+    let d2i = libssl::d2i_ssl_session();
     let mut found = FOUND.lock();
     if let Some(&(_, p)) = found.iter().find(|(id, _)| *id == c.id) {
         return p as *const SSL_CIPHER;
@@ -346,9 +350,6 @@ impl Side {
 const EX_INDEX_SSL: c_int = 0;
 const EX_INDEX_SSL_CTX: c_int = 1;
 
-type GetEx = unsafe extern "C" fn(*const c_void, c_int) -> *mut c_void;
-type SetEx = unsafe extern "C" fn(*mut c_void, c_int, *mut c_void) -> c_int;
-
 /// Our ex_data indexes on SSL and SSL_CTX, registered in libcrypto the first time an
 /// application sets one of the wrapped callbacks.
 struct Indexes {
@@ -374,18 +375,11 @@ fn indexes() -> Option<&'static Indexes> {
     .as_ref()
 }
 
-fn ssl_get_ex() -> Option<GetEx> {
-    next_fn!(SSL_get_ex_data, GetEx)
-}
-fn ssl_ctx_get_ex() -> Option<GetEx> {
-    next_fn!(SSL_CTX_get_ex_data, GetEx)
-}
-
 /// The record of an SSL_CTX, if any.
 fn ctx_side(ctx: *const SslCtx) -> Option<&'static Side> {
     let idx = indexes()?;
     // SAFETY: libssl's getter on the application's SSL_CTX.
-    let p = unsafe { ssl_ctx_get_ex()?(ctx, idx.ctx) } as *const Side;
+    let p = unsafe { libssl::ssl_ctx_get_ex_data()?(ctx, idx.ctx) } as *const Side;
     // SAFETY: only we store at this index, a leaked Box<Side> freed with the SSL_CTX.
     unsafe { p.as_ref() }
 }
@@ -394,7 +388,7 @@ fn ctx_side(ctx: *const SslCtx) -> Option<&'static Side> {
 fn ssl_side(ssl: *const Ssl) -> Option<&'static Side> {
     let idx = indexes()?;
     // SAFETY: libssl's getter on libssl's SSL.
-    let p = unsafe { ssl_get_ex()?(ssl, idx.ssl) } as *const Side;
+    let p = unsafe { libssl::ssl_get_ex_data()?(ssl, idx.ssl) } as *const Side;
     // SAFETY: as for ctx_side.
     unsafe { p.as_ref() }
 }
@@ -415,9 +409,9 @@ pub fn side_of(obj: *mut c_void, ctx: bool) -> Option<&'static Side> {
     let idx = indexes()?;
     // Resolved before taking the lock: a lookup may enter the loader (see loaded.rs).
     let set = if ctx {
-        next_fn!(SSL_CTX_set_ex_data, SetEx)
+        libssl::ssl_ctx_set_ex_data()
     } else {
-        next_fn!(SSL_set_ex_data, SetEx)
+        libssl::ssl_set_ex_data()
     }?;
     let _g = CREATE.lock();
     if let Some(found) = existing_side(obj, ctx) {
@@ -465,10 +459,7 @@ unsafe extern "C" fn ssl_side_new(
     _argp: *mut c_void,
 ) {
     guard("ex_data new of an SSL record", parent as usize, (), || {
-        let Some(get_ctx) = next_fn!(
-            SSL_get_SSL_CTX,
-            unsafe extern "C" fn(*const Ssl) -> *mut SslCtx
-        ) else {
+        let Some(get_ctx) = libssl::ssl_get_ssl_ctx() else {
             return;
         };
         // SAFETY: libssl's SSL being made; its SSL_CTX is set before its ex_data.
@@ -520,12 +511,9 @@ fn app_cb(ssl: *mut Ssl, f: impl Fn(&Side) -> usize) -> usize {
     if let Some(s) = ssl_side(ssl) {
         return f(s);
     }
-    let ctx = next_fn!(
-        SSL_get_SSL_CTX,
-        unsafe extern "C" fn(*const Ssl) -> *mut SslCtx
-    )
-    // SAFETY: libssl's getter on libssl's SSL.
-    .map_or(null_mut(), |g| unsafe { g(ssl) });
+    let ctx = libssl::ssl_get_ssl_ctx()
+        // SAFETY: libssl's getter on libssl's SSL.
+        .map_or(null_mut(), |g| unsafe { g(ssl) });
     ctx_side(ctx).map_or(0, f)
 }
 
@@ -546,7 +534,7 @@ pub unsafe extern "C" fn use_trampoline(
             return 0;
         }
         // SAFETY: the application's callback, with libssl's arguments.
-        let r = unsafe { std::mem::transmute::<usize, UseCb>(cb)(ssl, md, id, idlen, sess) };
+        let r = unsafe { fn_from::<UseCb>(cb)(ssl, md, id, idlen, sess) };
         // On failure libssl frees *sess itself (ours goes to our free).
         // SAFETY: sess is libssl's out-pointer.
         if r != 0 && !unsafe { convert_transferred(c"psk_use_session_cb", sess) } {
@@ -569,14 +557,15 @@ pub unsafe extern "C" fn find_trampoline(
             return 0;
         }
         // SAFETY: the application's callback, with libssl's arguments.
-        let r =
-            unsafe { std::mem::transmute::<usize, FindCb>(cb)(ssl, identity, identity_len, sess) };
+        let r = unsafe { fn_from::<FindCb>(cb)(ssl, identity, identity_len, sess) };
         // SAFETY: sess is libssl's out-pointer.
         if r != 0 && !unsafe { convert_transferred(c"psk_find_session_cb", sess) } {
             // libssl does not free *sess on failure: drop the reference it would have had.
             // SAFETY: as above.
             unsafe {
-                capi::lifecycle::SSL_SESSION_free(*sess);
+                if !crate::handle::release("SSL_SESSION_free", *sess as usize) {
+                    free_libssl(*sess);
+                }
                 *sess = null_mut();
             }
             return 0;
@@ -608,14 +597,14 @@ pub unsafe extern "C" fn get_trampoline(
             return null_mut();
         }
         // SAFETY: the application's callback, with libssl's arguments.
-        let ret = unsafe { std::mem::transmute::<usize, GetCb>(cb)(ssl, data, len, copy) };
+        let ret = unsafe { fn_from::<GetCb>(cb)(ssl, data, len, copy) };
         match classify("SSL_CTX_sess_set_get_cb", ret) {
             Handed::Ours(s) => {
                 // SAFETY: copy is libssl's.
                 let transferred = !copy.is_null() && unsafe { *copy } == 0;
                 let l = to_libssl(s);
                 if transferred {
-                    capi::lifecycle::SSL_SESSION_free(ret);
+                    crate::handle::release("SSL_SESSION_free", ret as usize);
                 }
                 match l {
                     Some(l) => {

@@ -27,6 +27,7 @@ pub mod deferred;
 pub mod handover;
 pub mod history;
 pub mod layout;
+pub mod new_session;
 pub mod origin;
 pub mod policy;
 pub mod report;
@@ -38,22 +39,3 @@ pub use sanitizer::{
     born, dead_use, free, get_cb_returned, internal_free, new_cb_returned, refused, seen_get,
     up_ref,
 };
-
-/// The body of a naked entry with one integer argument: the return address becomes the
-/// second argument, then a tail jump to `{f}` (as `entry.rs` does for the constructors).
-#[cfg(target_arch = "x86_64")]
-macro_rules! pass_caller_1 {
-    () => {
-        "mov rsi, [rsp]\njmp {f}"
-    };
-}
-
-#[cfg(target_arch = "aarch64")]
-macro_rules! pass_caller_1 {
-    () => {
-        "mov x1, x30\nb {f}"
-    };
-}
-
-#[cfg(any(target_arch = "x86_64", target_arch = "aarch64"))]
-pub(crate) use pass_caller_1;

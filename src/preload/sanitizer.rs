@@ -137,7 +137,7 @@ fn report(p: usize, func: &'static str, by: By, site: usize, fault: Fault) {
     // One write(2), so that reports from several threads do not interleave.
     // SAFETY: a valid buffer.
     unsafe { libc::write(2, text.as_ptr().cast(), text.len()) };
-    if crate::handle::misuse::aborts() {
+    if crate::misuse::aborts() {
         // SAFETY: abort takes no arguments and never returns.
         unsafe { libc::abort() }
     }
@@ -398,7 +398,7 @@ pub fn on_ready() {
         let s = policy::get();
         QUARANTINE.lock().set_bounds(s.max_count, s.max_bytes);
         extern "C" fn at_exit() {
-            crate::capi::export::guard("SSL_SESSION_LEAKS exit report", 0, (), || {
+            crate::misuse::guard("SSL_SESSION_LEAKS exit report", 0, (), || {
                 if policy::get().leaks {
                     list_leaks();
                 }
@@ -412,7 +412,7 @@ pub fn on_ready() {
                 for s in &RECORDS {
                     *s.lock() = HashMap::with_hasher(BuildHasherDefault::new());
                 }
-                crate::capi::sanitize::at_exit();
+                super::new_session::at_exit();
             })
         }
         // SAFETY: registering a plain function.

@@ -115,7 +115,7 @@ fn slow(ra: usize) -> Option<&'static Lib> {
 /// handing libssl one of ours would corrupt it, so this is fatal in every misuse mode.
 #[cold]
 pub fn fatal_no_definition(func: &str, lib: &Lib) -> ! {
-    crate::handle::misuse::fatal(
+    crate::misuse::fatal(
         func,
         &format!(
             "called from libssl ({}), whose own definition cannot be found; \

@@ -54,11 +54,23 @@ pub struct Lib {
     /// Every segment (its static ciphers live in one).
     pub all: Vec<(usize, usize)>,
     /// Its own `SSL_SESSION_new` and `d2i_SSL_SESSION` (0 if absent), for its own calls.
-    pub new: usize,
-    pub d2i: usize,
+    new: usize,
+    d2i: usize,
 }
 
 impl Lib {
+    /// Its own `SSL_SESSION_new`, if it has one.
+    pub fn new_fn(&self) -> Option<crate::sys::libssl::New> {
+        // SAFETY: found as this libssl's own `SSL_SESSION_new` symbol.
+        (self.new != 0).then(|| unsafe { std::mem::transmute::<usize, _>(self.new) })
+    }
+
+    /// Its own `d2i_SSL_SESSION`, if it has one.
+    pub fn d2i_fn(&self) -> Option<crate::sys::libssl::D2i> {
+        // SAFETY: found as this libssl's own `d2i_SSL_SESSION` symbol.
+        (self.d2i != 0).then(|| unsafe { std::mem::transmute::<usize, _>(self.d2i) })
+    }
+
     pub fn contains(&self, a: usize) -> bool {
         self.text.iter().any(|&(s, e)| a.wrapping_sub(s) < e - s)
     }
@@ -105,7 +117,7 @@ fn counts() -> (u64, u64) {
         _size: libc::size_t,
         data: *mut libc::c_void,
     ) -> libc::c_int {
-        crate::capi::export::guard("dl_iterate_phdr callback", 0, 1, || {
+        crate::misuse::guard("dl_iterate_phdr callback", 0, 1, || {
             // SAFETY: dl_iterate_phdr passes a valid info and our own data pointer.
             unsafe { *(data as *mut (u64, u64)) = ((*info).dlpi_adds, (*info).dlpi_subs) };
             1
@@ -130,7 +142,7 @@ fn objects() -> (Vec<Obj>, u64, u64) {
         data: *mut libc::c_void,
     ) -> libc::c_int {
         // A panic stops the walk (1) rather than unwind into the loader.
-        crate::capi::export::guard("dl_iterate_phdr callback", 0, 1, || {
+        crate::misuse::guard("dl_iterate_phdr callback", 0, 1, || {
             // SAFETY: dl_iterate_phdr passes a valid info; data is our Acc.
             let (info, acc) = unsafe { (&*info, &mut *(data as *mut Acc)) };
             acc.adds = info.dlpi_adds;
@@ -349,19 +361,4 @@ fn build(prev: *mut Snapshot) -> &'static Snapshot {
 pub fn unloaded() {
     GENERATION.fetch_add(1, Ordering::AcqRel);
     crate::sys::caller::forget();
-}
-
-/// Intercepts the application's `dlclose` to notice unloads at once.
-///
-/// Calls libc's dlclose() with `handle` and returns its result, unchanged. ssl-session
-/// then forgets every libssl address it had cached, since the object may be gone.
-///
-/// cbindgen:ignore
-#[no_mangle]
-pub extern "C" fn dlclose(handle: *mut libc::c_void) -> libc::c_int {
-    crate::capi::export::guard("dlclose", 0, -1, || {
-        let r = real_dlclose(handle);
-        unloaded();
-        r
-    })
 }

@@ -7,6 +7,8 @@ pub mod caller;
 /// cbindgen:ignore
 pub mod libcrypto;
 /// cbindgen:ignore
+pub mod libssl;
+/// cbindgen:ignore
 pub mod loaded;
 /// cbindgen:ignore
 pub mod next;

@@ -118,35 +118,3 @@ macro_rules! next_fn {
             .map(|a| unsafe { ::std::mem::transmute::<usize, $ty>(a) })
     }};
 }
-
-/// The `foreign` argument of `export::with_session`: a closure that calls the next definition
-/// of the exported function with the same arguments, if there is one.
-/// `forward!(SSL_SESSION_free(ses) as unsafe extern "C" fn(*mut SSL_SESSION))`.
-#[macro_export]
-macro_rules! forward {
-    ($name:ident ( $($arg:ident),* ) as $ty:ty) => {
-        // SAFETY: an object that is not ours goes, unchanged, to the library that made it.
-        || {
-            $crate::next_fn!($name, $ty).map(|f| {
-                // The arguments are the exported function's own parameters, unchanged.
-                #[allow(clippy::macro_metavars_in_unsafe)]
-                unsafe {
-                    f($($arg),*)
-                }
-            })
-        }
-    };
-    // A static object (a cipher): to the libssl copy it lies in, when several are loaded.
-    (owner $obj:ident; $name:ident ( $($arg:ident),* ) as $ty:ty) => {
-        // SAFETY: an object that is not ours goes, unchanged, to the library that made it.
-        || {
-            $crate::next_fn!($name, $ty, for $obj).map(|f| {
-                // The arguments are the exported function's own parameters, unchanged.
-                #[allow(clippy::macro_metavars_in_unsafe)]
-                unsafe {
-                    f($($arg),*)
-                }
-            })
-        }
-    };
-}

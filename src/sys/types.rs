@@ -5,7 +5,7 @@
 #![allow(clippy::upper_case_acronyms)]
 
 /// The opaque session type (`struct ssl_session_st` in OpenSSL). Never built in Rust:
-/// C only ever holds pointers to it, which point at our `handle::arena::Session` slots.
+/// C only ever holds pointers to it, which point at ssl-session's own session objects.
 pub struct ssl_session_st {
     _opaque: [u8; 0],
 }

@@ -1,6 +1,7 @@
 //! The misuse report: one line on stderr naming the function, the pointer and what went
 //! wrong, then `abort()`, or only the line when `SSL_SESSION_MISUSE=warn`.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU8, Ordering};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,6 +89,15 @@ pub fn fatal(func: &str, why: &str) -> ! {
         libc::write(2, line.as_ptr().cast(), line.len());
         libc::abort()
     }
+}
+
+/// Run `body`, turning a panic into a report and `err`: no panic crosses into C.
+#[inline]
+pub fn guard<R: Copy>(func: &'static str, addr: usize, err: R, body: impl FnOnce() -> R) -> R {
+    catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| {
+        report(func, addr, Misuse::Panic);
+        err
+    })
 }
 
 #[cfg(test)]
