@@ -1,18 +1,16 @@
-//! Getters and setters of the session's fields, with OpenSSL 3.0's semantics (contract
-//! §3), and its NULL behaviour made safe: a NULL session gives the error value.
+//! Getters and setters of the session's fields, with OpenSSL 3.0's semantics, and its
+//! NULL behaviour made safe: a NULL session gives the error value.
 
 use crate::capi::export::{entry, put, slice};
 use crate::model::bytes::Text;
 use crate::model::cipher;
 use crate::model::session::{bytes_or_clear, IdBuf};
-use crate::sys::libcrypto::{self, ERR_LIB_SSL};
-use crate::{next_fn, sys::SSL_CIPHER, sys::SSL_SESSION, sys::X509};
+use crate::sys::err::{
+    ERR_LIB_SSL, SSL_R_SSL_SESSION_ID_CONTEXT_TOO_LONG, SSL_R_SSL_SESSION_ID_TOO_LONG,
+};
+use crate::sys::libcrypto;
+use crate::{sys::SSL_CIPHER, sys::SSL_SESSION, sys::X509};
 use libc::{c_char, c_int, c_long, c_uchar, c_uint, c_ulong, c_void, size_t};
-
-/// `SSL_R_SSL_SESSION_ID_TOO_LONG`.
-const SSL_R_SSL_SESSION_ID_TOO_LONG: c_int = 408;
-/// `SSL_R_SSL_SESSION_ID_CONTEXT_TOO_LONG`.
-const SSL_R_SSL_SESSION_ID_CONTEXT_TOO_LONG: c_int = 273;
 
 /// Returns the session's start time in seconds since the epoch (0 for a NULL session).
 #[no_mangle]
@@ -105,10 +103,7 @@ pub extern "C" fn SSL_SESSION_set_cipher(s: *mut SSL_SESSION, cipher: *const SSL
                 Some(c)
             } else {
                 // A cipher of libssl's: ask libssl for its id.
-                let get_id = next_fn!(
-                    SSL_CIPHER_get_id,
-                    unsafe extern "C" fn(*const SSL_CIPHER) -> u32
-                );
+                let get_id = crate::sys::libssl::ssl_cipher_get_id();
                 // SAFETY: a non-NULL cipher that is not ours can only be libssl's.
                 let id = match get_id {
                     Some(f) => unsafe { f(cipher) },

@@ -93,8 +93,8 @@ pub extern "C" fn SSL_CIPHER_description(
                     Some(p) => p.as_ptr().cast(),
                     None => {
                         libcrypto::raise(
-                            libcrypto::ERR_LIB_SSL,
-                            libcrypto::ERR_R_MALLOC_FAILURE,
+                            crate::sys::err::ERR_LIB_SSL,
+                            crate::sys::err::ERR_R_MALLOC_FAILURE,
                             c"SSL_CIPHER_description",
                         );
                         return null_mut();

@@ -1,5 +1,5 @@
 //! `i2d_SSL_SESSION` / `d2i_SSL_SESSION`: OpenSSL 3.0's session DER, byte for byte, with
-//! its calling conventions. The codec itself is the safe `der.rs`.
+//! its calling conventions. The codec itself is the safe `der` module.
 
 use crate::capi::entry::with_caller;
 use crate::capi::export::entry;
@@ -8,9 +8,6 @@ use crate::handle::arena::Session;
 use crate::model::session::SessionData;
 use crate::sys::{libcrypto, libssl, SSL_SESSION};
 use libc::{c_int, c_long, c_uchar};
-
-/// `ERR_LIB_ASN1`.
-const ERR_LIB_ASN1: c_int = 13;
 
 /// Encodes `in` as DER (OpenSSL 3.0's session format). Returns the length; 0 if `in` is
 /// NULL or has no cipher (a fresh session cannot be encoded until a cipher is set).
@@ -40,8 +37,8 @@ pub extern "C" fn i2d_SSL_SESSION(in_: *const SSL_SESSION, pp: *mut *mut c_uchar
                         libcrypto::CRYPTO_malloc(len, c"ssl-session".as_ptr(), 0) as *mut c_uchar;
                     if buf.is_null() {
                         libcrypto::raise(
-                            ERR_LIB_ASN1,
-                            libcrypto::ERR_R_MALLOC_FAILURE,
+                            crate::sys::err::ERR_LIB_ASN1,
+                            crate::sys::err::ERR_R_MALLOC_FAILURE,
                             c"i2d_SSL_SESSION",
                         );
                         return -1;
@@ -157,8 +154,8 @@ fn decode(
             Some(s) => s,
             None => {
                 libcrypto::raise(
-                    libcrypto::ERR_LIB_SSL,
-                    libcrypto::ERR_R_MALLOC_FAILURE,
+                    crate::sys::err::ERR_LIB_SSL,
+                    crate::sys::err::ERR_R_MALLOC_FAILURE,
                     c"d2i_SSL_SESSION",
                 );
                 return null;

@@ -1,7 +1,7 @@
 //! Application data attached to sessions (libcrypto ex_data, class 2).
 
 use crate::capi::export::entry;
-use crate::{exdata, sys::SSL_SESSION};
+use crate::sys::SSL_SESSION;
 use libc::{c_int, c_void};
 
 /// Stores `data` in slot `idx` of the session's ex_data. Any `idx >= 0` works, whether or
@@ -16,15 +16,7 @@ pub extern "C" fn SSL_SESSION_set_ex_data(
 ) -> c_int {
     entry!(session SSL_SESSION_set_ex_data(ss, idx, data), |s| {
         let _g = s.data().write();
-        let (ad, slots) = s.ex();
-        // SAFETY: the live session's block and values, and we hold its lock.
-        unsafe {
-            if exdata::own_slots() {
-                exdata::set(&mut *slots, idx, data)
-            } else {
-                exdata::libcrypto_set(ad, idx, data)
-            }
-        }
+        s.set_ex_data(idx, data)
     })
 }
 
@@ -35,14 +27,6 @@ pub extern "C" fn SSL_SESSION_get_ex_data(ss: *const SSL_SESSION, idx: c_int) ->
     entry!(session SSL_SESSION_get_ex_data(ss, idx), |s| {
         // Recursive: ex_data callbacks may read while a dup holds the lock.
         let _g = s.data().read_recursive();
-        let (ad, slots) = s.ex();
-        // SAFETY: the live session's block and values, and we hold its lock.
-        unsafe {
-            if exdata::own_slots() {
-                (*slots).get(idx)
-            } else {
-                exdata::libcrypto_get(ad, idx)
-            }
-        }
+        s.get_ex_data(idx)
     })
 }

@@ -1,5 +1,14 @@
-//! The exported C functions, one file per family. Each body is a call into `ffi.rs` and
-//! the safe modules; nothing else in the crate is `#[no_mangle]`.
+//! The exported C functions, one file per family, and nothing else in the crate is
+//! `#[no_mangle]`. Each body is one `entry!` (`export.rs`), which adds the panic guard,
+//! the error value, the pointer check and the forwarding, over the safe modules below.
+//!
+//! - `lifecycle`: new, dup, up_ref, free; `accessors`: the getters and setters;
+//!   `cipher`: `SSL_CIPHER_*`; `codec`: i2d/d2i; `pem`: the PEM readers and writers;
+//!   `print`: the text printers; `ex_data`: the session's application data.
+//! - `interpose/`: functions of libssl, libcrypto and libc we define too (not in the
+//!   header).
+//! - `entry`: the naked entries that pass their caller's address (constructors, up_ref,
+//!   free).
 
 // These are C entry points with C's pointer contract: the caller vouches for every
 // pointer it passes, as with OpenSSL. Marking them `unsafe fn` would change nothing for

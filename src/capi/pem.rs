@@ -5,6 +5,7 @@ use crate::capi::codec::{d2i_ours, i2d_SSL_SESSION};
 use crate::capi::entry::with_caller;
 use crate::capi::export::entry;
 use crate::sys::libcrypto::{self, D2iOfVoid, I2dOfVoid};
+use crate::sys::libssl;
 use crate::{sys::BIO, sys::SSL_SESSION};
 use libc::{c_int, c_void, FILE};
 
@@ -18,28 +19,22 @@ pub type pem_password_cb = c_void;
 
 fn i2d() -> I2dOfVoid {
     // SAFETY: i2d_SSL_SESSION has the i2d_of_void shape with a session pointer.
-    unsafe {
-        std::mem::transmute::<extern "C" fn(*const SSL_SESSION, *mut *mut u8) -> c_int, I2dOfVoid>(
-            i2d_SSL_SESSION,
-        )
-    }
+    unsafe { std::mem::transmute::<_, I2dOfVoid>(i2d_SSL_SESSION as extern "C" fn(_, _) -> _) }
 }
 
 /// The decoder libcrypto's PEM reader is given: libssl's own when libssl called the
 /// reader (return address `ra`), else ours. libcrypto calls it, so our `d2i_SSL_SESSION`
 /// could not tell on its own who asked.
 fn d2i(ra: usize, func: &str) -> D2iOfVoid {
-    type D2i =
-        extern "C" fn(*mut *mut SSL_SESSION, *mut *const u8, libc::c_long) -> *mut SSL_SESSION;
-    if let Some(lib) = crate::sys::caller::libssl_at(ra) {
-        let Some(d2i) = lib.d2i_fn() else {
-            crate::sys::caller::fatal_no_definition(func, lib);
-        };
-        // SAFETY: libssl's d2i_SSL_SESSION has the d2i_of_void shape with a session pointer.
-        return unsafe { std::mem::transmute::<crate::sys::libssl::D2i, D2iOfVoid>(d2i) };
-    }
-    // SAFETY: as above.
-    unsafe { std::mem::transmute::<D2i, D2iOfVoid>(d2i_ours) }
+    let d2i: libssl::D2i = match crate::sys::caller::libssl_at(ra) {
+        Some(lib) => match lib.d2i_fn() {
+            Some(d2i) => d2i,
+            None => crate::sys::caller::fatal_no_definition(func, lib),
+        },
+        None => d2i_ours,
+    };
+    // SAFETY: d2i_SSL_SESSION has the d2i_of_void shape with a session pointer.
+    unsafe { std::mem::transmute::<libssl::D2i, D2iOfVoid>(d2i) }
 }
 
 /// Reads a PEM session from `out` (text before the BEGIN line is skipped). Returns the

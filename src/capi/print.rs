@@ -1,12 +1,12 @@
 //! Session text output: `SSL_SESSION_print` (what `openssl sess_id -text` shows),
 //! `SSL_SESSION_print_fp` and the NSS key log line. The text itself is built by the safe
-//! `text.rs`, piece by piece as OpenSSL 3.0 writes it, so a failing BIO sees the same prefix.
+//! `text`, piece by piece as OpenSSL 3.0 writes it, so a failing BIO sees the same prefix.
 
 use crate::capi::export::entry;
 use crate::sys::libcrypto;
+use crate::sys::{libssl, BIO, SSL_SESSION};
 use crate::text::{self, Sink};
-use crate::{next_fn, sys::BIO, sys::SSL_SESSION};
-use libc::{c_char, c_int, c_void, FILE};
+use libc::{c_int, FILE};
 
 /// A libcrypto BIO as a `text::Sink`.
 struct BioSink(*mut BIO);
@@ -29,18 +29,9 @@ impl Sink for BioSink {
 /// The name libssl registered for compression method `id`, if libssl is in the process
 /// and has one (this OpenSSL build has no zlib, so normally none).
 fn compression_name(id: u32) -> Option<Vec<u8>> {
-    let methods = next_fn!(
-        SSL_COMP_get_compression_methods,
-        unsafe extern "C" fn() -> *mut c_void
-    )?;
-    let get_id = next_fn!(
-        SSL_COMP_get_id,
-        unsafe extern "C" fn(*const c_void) -> c_int
-    )?;
-    let get_name = next_fn!(
-        SSL_COMP_get0_name,
-        unsafe extern "C" fn(*const c_void) -> *const c_char
-    )?;
+    let methods = libssl::ssl_comp_get_compression_methods()?;
+    let get_id = libssl::ssl_comp_get_id()?;
+    let get_name = libssl::ssl_comp_get0_name()?;
     // SAFETY: libssl's own stack of SSL_COMP, read with libcrypto's stack functions.
     unsafe {
         let sk = methods();
@@ -89,8 +80,8 @@ pub extern "C" fn SSL_SESSION_print_fp(fp: *mut FILE, ses: *const SSL_SESSION) -
         let b = unsafe { libcrypto::BIO_new_fp(fp, libcrypto::BIO_NOCLOSE) };
         if b.is_null() {
             libcrypto::raise(
-                libcrypto::ERR_LIB_SSL,
-                libcrypto::ERR_R_BUF_LIB,
+                crate::sys::err::ERR_LIB_SSL,
+                crate::sys::err::ERR_R_BUF_LIB,
                 c"SSL_SESSION_print_fp",
             );
             return 0;

@@ -29,6 +29,7 @@ use crate::sys::libcrypto::{
 };
 use libc::{c_int, c_long, c_void};
 use parking_lot::Mutex;
+use std::cell::Cell;
 use std::ptr::null_mut;
 use std::sync::atomic::{AtomicPtr, AtomicU8, Ordering};
 
@@ -239,27 +240,34 @@ pub unsafe fn libcrypto_get(ad: *const CRYPTO_EX_DATA, idx: c_int) -> *mut c_voi
 /// A session's ex_data values, exactly as libcrypto's `STACK_OF(void)` in a
 /// `CRYPTO_EX_DATA` would hold them: absent until the first set, then a list that grows
 /// (with NULLs) to cover the highest index set, and never shrinks.
+///
+/// Changed through `&self`: the application's ex_data callbacks, which we run while
+/// dispatching over these values, may set values of the same session again
+/// (`CRYPTO_set_ex_data` on the block they are given), so no `&mut` can be held across
+/// a callback. The values are opaque to us: C's pointers, stored and handed back.
 pub struct Slots {
-    exists: bool,
-    len: usize,
-    first: [*mut c_void; 4],
-    rest: Vec<*mut c_void>,
+    exists: Cell<bool>,
+    len: Cell<usize>,
+    first: [Cell<*mut c_void>; 4],
+    /// Taken out and put back around each access (a `Cell` has no borrow flag: the
+    /// slot has no room for one).
+    rest: Cell<Vec<*mut c_void>>,
 }
 
 impl Slots {
     pub const fn new() -> Self {
         Slots {
-            exists: false,
-            len: 0,
-            first: [null_mut(); 4],
-            rest: Vec::new(),
+            exists: Cell::new(false),
+            len: Cell::new(0),
+            first: [const { Cell::new(null_mut()) }; 4],
+            rest: Cell::new(Vec::new()),
         }
     }
 
     /// `sk_void_num`: -1 when there is no list.
     fn num(&self) -> c_int {
-        if self.exists {
-            self.len as c_int
+        if self.exists.get() {
+            self.len.get() as c_int
         } else {
             -1
         }
@@ -267,36 +275,56 @@ impl Slots {
 
     /// `CRYPTO_get_ex_data`.
     pub fn get(&self, idx: c_int) -> *mut c_void {
-        if idx < 0 || idx as usize >= self.len {
+        if idx < 0 || idx as usize >= self.len.get() {
             return null_mut();
         }
         let i = idx as usize;
-        if i < self.first.len() {
-            self.first[i]
-        } else {
-            self.rest[i - self.first.len()]
+        match self.first.get(i) {
+            Some(v) => v.get(),
+            None => {
+                let rest = self.rest.take();
+                let v = rest[i - self.first.len()];
+                self.rest.set(rest);
+                v
+            }
         }
     }
 
     /// `CRYPTO_set_ex_data`; false only for a negative index with a non-NULL value.
-    pub fn set(&mut self, idx: c_int, val: *mut c_void) -> bool {
-        self.exists = true;
+    pub fn set(&self, idx: c_int, val: *mut c_void) -> bool {
+        self.exists.set(true);
         if idx < 0 {
             return val.is_null();
         }
         let i = idx as usize;
-        if i >= self.len {
-            self.len = i + 1;
-            if self.len > self.first.len() {
-                self.rest.resize(self.len - self.first.len(), null_mut());
+        if i >= self.len.get() {
+            self.len.set(i + 1);
+        }
+        match self.first.get(i) {
+            Some(v) => v.set(val),
+            None => {
+                let mut rest = self.rest.take();
+                let at = i - self.first.len();
+                if rest.len() <= at {
+                    rest.resize(at + 1, null_mut());
+                }
+                rest[at] = val;
+                self.rest.set(rest);
             }
         }
-        if i < self.first.len() {
-            self.first[i] = val;
-        } else {
-            self.rest[i - self.first.len()] = val;
-        }
         true
+    }
+
+    /// Back to "no list", for the slot's next session.
+    fn clear(&self) {
+        if self.exists.get() {
+            self.exists.set(false);
+            self.len.set(0);
+            for v in &self.first {
+                v.set(null_mut());
+            }
+            drop(self.rest.take());
+        }
     }
 }
 
@@ -312,8 +340,13 @@ pub fn own_slots() -> bool {
     mode() == MIRROR
 }
 
-/// `CRYPTO_set_ex_data` on a session's slots.
-pub fn set(slots: &mut Slots, idx: c_int, val: *mut c_void) -> c_int {
+/// `CRYPTO_set_ex_data` on a session: on its values (`slots`) when we keep them, else on
+/// its libcrypto block `ad`.
+pub fn set_value(ad: *mut CRYPTO_EX_DATA, slots: &Slots, idx: c_int, val: *mut c_void) -> c_int {
+    if !own_slots() {
+        // SAFETY: a live session's own block.
+        return unsafe { libcrypto_set(ad, idx, val) };
+    }
     if slots.set(idx, val) && idx >= 0 {
         return 1;
     }
@@ -332,17 +365,21 @@ pub fn set(slots: &mut Slots, idx: c_int, val: *mut c_void) -> c_int {
     }
 }
 
+/// `CRYPTO_get_ex_data` on a session, as `set_value`.
+pub fn get_value(ad: *const CRYPTO_EX_DATA, slots: &Slots, idx: c_int) -> *mut c_void {
+    if !own_slots() {
+        // SAFETY: a live session's own block.
+        return unsafe { libcrypto_get(ad, idx) };
+    }
+    slots.get(idx)
+}
+
 /// "new" callbacks for a new session (SSL_SESSION_new, dup, d2i), as
 /// `CRYPTO_new_ex_data`.
 ///
-/// # Safety
-/// `ad` and `slots` are the new session's, not yet shared; `obj` its C pointer.
+/// `obj` and `ad` are the new session's C pointers, handed to the callbacks.
 #[inline(always)]
-pub unsafe fn on_new(
-    obj: *mut crate::sys::SSL_SESSION,
-    ad: *mut CRYPTO_EX_DATA,
-    slots: *mut Slots,
-) {
+pub fn on_new(obj: *mut crate::sys::SSL_SESSION, ad: *mut CRYPTO_EX_DATA, slots: &Slots) {
     // The common case, checked inline: mirroring, and no index registered.
     if !(CURRENT.load(Ordering::Relaxed).is_null() && MODE.load(Ordering::Relaxed) == MIRROR) {
         new_callbacks(obj, ad, slots);
@@ -351,13 +388,10 @@ pub unsafe fn on_new(
 
 #[cold]
 #[inline(never)]
-unsafe fn new_callbacks(
-    obj: *mut crate::sys::SSL_SESSION,
-    ad: *mut CRYPTO_EX_DATA,
-    slots: *mut Slots,
-) {
+fn new_callbacks(obj: *mut crate::sys::SSL_SESSION, ad: *mut CRYPTO_EX_DATA, slots: &Slots) {
     if mode() == LIBCRYPTO {
-        libcrypto::CRYPTO_new_ex_data(EX_INDEX_SSL_SESSION, obj.cast(), ad);
+        // SAFETY: the new session's own block, as libssl's SSL_SESSION_new passes it.
+        unsafe { libcrypto::CRYPTO_new_ex_data(EX_INDEX_SSL_SESSION, obj.cast(), ad) };
         return;
     }
     let Some(reg) = registry() else { return };
@@ -369,8 +403,9 @@ unsafe fn new_callbacks(
             ..
         }) = *e
         {
-            let ptr = (*slots).get(i as c_int);
-            f(obj.cast(), ptr, ad, i as c_int, argl, argp);
+            let ptr = slots.get(i as c_int);
+            // SAFETY: a callback the application registered, called as libcrypto calls it.
+            unsafe { f(obj.cast(), ptr, ad, i as c_int, argl, argp) };
         }
     }
 }
@@ -378,40 +413,41 @@ unsafe fn new_callbacks(
 /// "dup" callbacks and value copies into a fresh session, as `CRYPTO_dup_ex_data`.
 /// False (with libcrypto's error queued) when it fails.
 ///
-/// # Safety
-/// Both sessions are live; `to`'s is not yet shared; no other thread changes `from`'s.
-pub unsafe fn on_dup(
+/// `to` and `from` are the two sessions' blocks, handed to the callbacks. The caller
+/// keeps other threads from changing `from`'s values meanwhile (it holds its lock).
+pub fn on_dup(
     to: *mut CRYPTO_EX_DATA,
-    to_slots: *mut Slots,
+    to_slots: &Slots,
     from: *const CRYPTO_EX_DATA,
-    from_slots: *const Slots,
+    from_slots: &Slots,
 ) -> bool {
     if mode() == LIBCRYPTO {
-        return libcrypto::CRYPTO_dup_ex_data(EX_INDEX_SSL_SESSION, to, from) == 1;
+        // SAFETY: two live sessions' own blocks, as libssl's ssl_session_dup passes them.
+        return unsafe { libcrypto::CRYPTO_dup_ex_data(EX_INDEX_SSL_SESSION, to, from) } == 1;
     }
-    if !(*from_slots).exists {
+    if !from_slots.exists.get() {
         return true;
     }
     let reg = registry();
     // libcrypto counts a class without a list as -1 entries, and then fails.
     let registered = reg.map_or(-1, |r| r.0.len() as c_int);
-    let mx = registered.min((*from_slots).num());
+    let mx = registered.min(from_slots.num());
     if mx == 0 {
         return true;
     }
     let Some(reg) = reg.filter(|_| mx > 0) else {
         libcrypto::raise(
-            libcrypto::ERR_LIB_CRYPTO,
-            libcrypto::ERR_R_MALLOC_FAILURE,
+            crate::sys::err::ERR_LIB_CRYPTO,
+            crate::sys::err::ERR_R_MALLOC_FAILURE,
             c"CRYPTO_dup_ex_data",
         );
         return false;
     };
-    let v = (*to_slots).get(mx - 1);
-    (*to_slots).set(mx - 1, v);
+    let v = to_slots.get(mx - 1);
+    to_slots.set(mx - 1, v);
     for (i, e) in reg.0.iter().take(mx as usize).enumerate() {
         let i = i as c_int;
-        let mut ptr = (*from_slots).get(i);
+        let mut ptr = from_slots.get(i);
         if let Some(Entry {
             dup: Some(f),
             argl,
@@ -419,11 +455,12 @@ pub unsafe fn on_dup(
             ..
         }) = *e
         {
-            if f(to, from, &mut ptr, i, argl, argp) == 0 {
+            // SAFETY: a callback the application registered, called as libcrypto calls it.
+            if unsafe { f(to, from, &mut ptr, i, argl, argp) } == 0 {
                 return false;
             }
         }
-        (*to_slots).set(i, ptr);
+        to_slots.set(i, ptr);
     }
     true
 }
@@ -431,17 +468,12 @@ pub unsafe fn on_dup(
 /// "free" callbacks, then the values, at the last free, as `CRYPTO_free_ex_data`: every
 /// registered index with a free callback, set or not, in index order.
 ///
-/// # Safety
-/// The session is dying and used by nobody else.
+/// The session is dying: nobody else uses it.
 #[inline(always)]
-pub unsafe fn on_free(
-    obj: *mut crate::sys::SSL_SESSION,
-    ad: *mut CRYPTO_EX_DATA,
-    slots: *mut Slots,
-) {
+pub fn on_free(obj: *mut crate::sys::SSL_SESSION, ad: *mut CRYPTO_EX_DATA, slots: &Slots) {
     // The common case, checked inline: mirroring, no index registered, no value set.
     if !(CURRENT.load(Ordering::Relaxed).is_null()
-        && !(*slots).exists
+        && !slots.exists.get()
         && MODE.load(Ordering::Relaxed) == MIRROR)
     {
         free_callbacks(obj, ad, slots);
@@ -450,13 +482,10 @@ pub unsafe fn on_free(
 
 #[cold]
 #[inline(never)]
-unsafe fn free_callbacks(
-    obj: *mut crate::sys::SSL_SESSION,
-    ad: *mut CRYPTO_EX_DATA,
-    slots: *mut Slots,
-) {
+fn free_callbacks(obj: *mut crate::sys::SSL_SESSION, ad: *mut CRYPTO_EX_DATA, slots: &Slots) {
     if mode() == LIBCRYPTO {
-        libcrypto::CRYPTO_free_ex_data(EX_INDEX_SSL_SESSION, obj.cast(), ad);
+        // SAFETY: the dying session's own block, as libssl's SSL_SESSION_free passes it.
+        unsafe { libcrypto::CRYPTO_free_ex_data(EX_INDEX_SSL_SESSION, obj.cast(), ad) };
         return;
     }
     if let Some(reg) = registry() {
@@ -468,13 +497,12 @@ unsafe fn free_callbacks(
                 ..
             }) = *e
             {
-                let ptr = (*slots).get(i as c_int);
-                f(obj.cast(), ptr, ad, i as c_int, argl, argp);
+                let ptr = slots.get(i as c_int);
+                // SAFETY: a callback the application registered, called as libcrypto does.
+                unsafe { f(obj.cast(), ptr, ad, i as c_int, argl, argp) };
             }
         }
     }
     // Left as new for the slot's next session.
-    if (*slots).exists {
-        *slots = Slots::new();
-    }
+    slots.clear();
 }

@@ -41,7 +41,7 @@ pub struct Session {
     ex: UnsafeCell<CRYPTO_EX_DATA>,
     /// The session's ex_data values when we keep them. `ex` and `slots` are guarded by
     /// `data`'s lock (libcrypto does not lock an object's slots either).
-    slots: UnsafeCell<exdata::Slots>,
+    slots: exdata::Slots,
     data: UnsafeCell<MaybeUninit<RwLock<SessionData>>>,
     /// Set by the first up_ref. Until then the count is 1 and the creator holds it, so
     /// the last free needs no atomic read-modify-write. Kept last, away from `state`'s
@@ -233,15 +233,17 @@ impl Session {
                 ctx: std::ptr::null_mut(),
                 sk: std::ptr::null_mut(),
             };
-            // A reused slot's values were reset by its last free; a never-used one is zero.
+            // A reused slot's values were reset by its last free; a never-used one is zero
+            // bytes, which are not a valid `Slots` (its Vec): make one.
             if s.state.load(Ordering::Relaxed) == 0 {
-                s.slots.get().write(exdata::Slots::new());
+                std::ptr::addr_of!(s.slots)
+                    .cast_mut()
+                    .write(exdata::Slots::new());
             }
         }
         s.shared.store(false, Ordering::Relaxed);
         s.state.store(LIVE | 1, Ordering::Release);
-        // SAFETY: the object is live and not yet shared.
-        unsafe { exdata::on_new(s.as_c(), s.ex.get(), s.slots.get()) };
+        exdata::on_new(s.as_c(), s.ex.get(), &s.slots);
         Some(s)
     }
 
@@ -252,14 +254,12 @@ impl Session {
         // too: hence recursive).
         let src = self.data().read_recursive();
         let d = Session::create(|| src.dup())?;
-        // SAFETY: both blocks belong to live sessions; `d` is not shared yet.
-        let ok =
-            unsafe { exdata::on_dup(d.ex.get(), d.slots.get(), self.ex.get(), self.slots.get()) };
+        let ok = exdata::on_dup(d.ex.get(), &d.slots, self.ex.get(), &self.slots);
         drop(src);
         if !ok {
             crate::sys::libcrypto::raise(
-                crate::sys::libcrypto::ERR_LIB_SSL,
-                crate::sys::libcrypto::ERR_R_MALLOC_FAILURE,
+                crate::sys::err::ERR_LIB_SSL,
+                crate::sys::err::ERR_R_MALLOC_FAILURE,
                 c"ssl_session_dup",
             );
             d.release();
@@ -353,8 +353,7 @@ impl Session {
 
     fn destroy(&'static self) {
         // Free callbacks run first, while every field is still readable, as in OpenSSL.
-        // SAFETY: we held the last reference, so nobody else uses `ex`.
-        unsafe { exdata::on_free(self.as_c(), self.ex.get(), self.slots.get()) };
+        exdata::on_free(self.as_c(), self.ex.get(), &self.slots);
         self.state.store(FREED, Ordering::Release);
         // SAFETY: the session is no longer live, so no `&SessionData` can be made; dropping
         // in place wipes secrets and releases the buffers.
@@ -362,11 +361,16 @@ impl Session {
         free_slot(self as *const Session as usize);
     }
 
-    /// The ex_data block and values, for `SSL_SESSION_get/set_ex_data` (under `data()`'s
-    /// lock) and `CRYPTO_get/set_ex_data` (under the caller's responsibility, as in
-    /// libcrypto).
-    pub fn ex(&self) -> (*mut CRYPTO_EX_DATA, *mut exdata::Slots) {
-        (self.ex.get(), self.slots.get())
+    /// `CRYPTO_set_ex_data` on this session: for `SSL_SESSION_set_ex_data` (under
+    /// `data()`'s lock) and `CRYPTO_set_ex_data` on its block (the caller's business, as
+    /// in libcrypto).
+    pub fn set_ex_data(&self, idx: libc::c_int, val: *mut libc::c_void) -> libc::c_int {
+        exdata::set_value(self.ex.get(), &self.slots, idx, val)
+    }
+
+    /// `CRYPTO_get_ex_data` on this session, as `set_ex_data`.
+    pub fn get_ex_data(&self, idx: libc::c_int) -> *mut libc::c_void {
+        exdata::get_value(self.ex.get(), &self.slots, idx)
     }
 
     /// Test hook: force the count, to reach saturation without 2^31 calls.

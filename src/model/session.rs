@@ -1,6 +1,6 @@
 //! The session model: every field of OpenSSL 3.0's `struct ssl_session_st` that is
 //! observable through the public API or the DER/text formats, with OpenSSL's defaults and
-//! setter rules. Safe Rust only; the C-facing object that holds one lives in `object.rs`.
+//! setter rules. Safe Rust only; the C-facing object that holds one lives in `handle/arena.rs`.
 
 use crate::model::bytes::{wipe, Bytes, Text};
 use crate::model::cipher::Cipher;

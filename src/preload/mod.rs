@@ -1,7 +1,23 @@
-//! The LD_PRELOAD wing's sanitizer: reference-count misuse on libssl's own sessions.
+//! The LD_PRELOAD wing: what matters only when libssl is in the process beside us
+//! (preloaded, or linked ahead of it). `docs/preload.md` tells the whole story.
 //!
-//! Our own sessions catch double frees and uses after free by themselves (`object.rs`).
-//! libssl's sessions are forwarded to libssl (design rule 1), but every change of their
+//! - `handover`: libssl never sees a session of ours. Where the application hands one to
+//!   libssl (`SSL_set_session`, the cache, PSK), libssl gets its own copy, made by its
+//!   own `d2i_SSL_SESSION` from our DER, holding the reference OpenSSL would hold on ours.
+//! - `callbacks`: the application's callbacks that return a session to libssl (PSK
+//!   use/find, the external cache's get) are wrapped, so what they return goes through
+//!   `handover`; `new_session` wraps the new-session callback for the sanitizer.
+//! - The sanitizer, below: reference-count misuse on libssl's own sessions.
+//!
+//! Which calls are forwarded at all is decided in one place, `capi::export`: a pointer
+//! that is not one of our sessions (or ciphers) goes to libssl's definition of the same
+//! function (`sys::next`); constructors called from inside libssl go to that libssl's
+//! own (`sys::caller`). Nothing here calls an exported function.
+//!
+//! ## The sanitizer
+//!
+//! Our own sessions catch double frees and uses after free by themselves (`handle`).
+//! libssl's sessions are forwarded to libssl, never read as ours, but every change of their
 //! reference count still passes through us: libssl calls `SSL_SESSION_up_ref` and
 //! `SSL_SESSION_free` through its PLT, and `references` changes nowhere else. So for a
 //! libssl session we
@@ -23,6 +39,7 @@
 //! whether a return address is libssl's or the application's. `SSL_SESSION_SANITIZE=0`
 //! turns all of it off: plain forwarding.
 
+pub mod callbacks;
 pub mod deferred;
 pub mod handover;
 pub mod history;

@@ -2,16 +2,16 @@
 //! the sanitizer learns whether the callback kept the session's reference (returned 1)
 //! or not, and the SSL_CTX each SSL takes its callbacks from.
 
-use crate::preload::handover::{fn_addr, fn_from};
-use crate::preload::sanitizer::AddrHash;
+use crate::preload::callbacks::{fn_addr, fn_from};
 use crate::sys::libssl::{self, Ssl, SslCtx};
 use crate::sys::SSL_SESSION;
 use libc::c_int;
 use parking_lot::Mutex;
+use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
 
-type AddrMap = HashMap<usize, usize, BuildHasherDefault<AddrHash>>;
+type AddrMap = HashMap<usize, usize, BuildHasherDefault<DefaultHasher>>;
 
 /// `SSL_CTX_sess_set_new_cb`'s callback.
 pub type NewCb = unsafe extern "C" fn(*mut Ssl, *mut SSL_SESSION) -> c_int;

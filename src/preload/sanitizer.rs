@@ -13,7 +13,7 @@
 //! libssl's free would, so ex_data "free" callbacks run exactly when the application would
 //! see them without us. When the quarantine lets the session go, its count is set back to
 //! 1 and libssl's real `SSL_SESSION_free` runs; its own `CRYPTO_free_ex_data` call reaches
-//! ours (`api/sanitize.rs`), which skips it for that session (`skip_free_ex_data`): the
+//! ours (`capi/interpose/sanitize.rs`), which skips it for that session (`skip_free_ex_data`): the
 //! callbacks do not run a second time.
 
 use super::deferred::Quarantine;

@@ -4,8 +4,9 @@
 //! Under LD_PRELOAD, libssl's own calls to `SSL_SESSION_new` and `d2i_SSL_SESSION` go
 //! through its PLT/GOT and reach our definitions; libssl then writes its private struct
 //! into whatever it gets. So the exported constructors take their return address (see
-//! `entry.rs`) and, when it lies in a libssl's executable segment, hand the call to that
-//! libssl's own definition (design rule 2; `loaded.rs` says how libssl is found).
+//! `capi/entry.rs`) and, when it lies in a libssl's executable segment, hand the call to that
+//! libssl's own definition, so that libssl only ever gets its own sessions (`loaded.rs`
+//! says how libssl is found).
 //!
 //! The hot path is one range check against the last non-libssl caller's object (one
 //! word), then one against the last libssl a caller was found in: about a nanosecond. Otherwise the snapshot of loaded objects answers, read again
@@ -18,12 +19,8 @@
 //! own PEM readers, the one path where libcrypto would call d2i for libssl, are never
 //! reached under preload (ours win), and libssl does not call them itself.
 
-use crate::sys::loaded::Lib;
-use std::sync::atomic::{AtomicPtr, AtomicU64, Ordering};
-
-/// The last non-libssl caller's object's text, packed in one word (`pack`); 0 (an empty
-/// range) until known, and again after any change of the loaded set.
-static HINT: AtomicU64 = AtomicU64::new(0);
+use crate::sys::loaded::{Lib, HINT, LAST_SSL};
+use std::sync::atomic::Ordering;
 
 const PAGE: u32 = 12;
 const LEN_BITS: u32 = 28;
@@ -45,17 +42,6 @@ fn in_packed(v: u64, ra: usize) -> bool {
     let start = ((v >> LEN_BITS) << PAGE) as usize;
     let len = ((v & ((1 << LEN_BITS) - 1)) << PAGE) as usize;
     ra.wrapping_sub(start) < len
-}
-
-/// The last libssl a caller was found in: libssl's own calls (the sanitizer looks at
-/// every up_ref and free it makes) then take one range check too. Libs are never freed
-/// (snapshots are leaked), so the pointer stays valid; it is cleared with the hint.
-static LAST_SSL: AtomicPtr<Lib> = AtomicPtr::new(std::ptr::null_mut());
-
-/// The loaded set changed: the hints may name an object that is gone.
-pub fn forget() {
-    HINT.store(0, Ordering::Relaxed);
-    LAST_SSL.store(std::ptr::null_mut(), Ordering::Release);
 }
 
 /// The libssl whose code `ra`, a return address, lies in; None for anyone else.

@@ -34,16 +34,6 @@ pub type CRYPTO_EX_dup = unsafe extern "C" fn(
 ) -> c_int;
 pub type CRYPTO_EX_free = CRYPTO_EX_new;
 
-/// `ERR_LIB_CRYPTO`.
-pub const ERR_LIB_CRYPTO: c_int = 15;
-/// `ERR_LIB_SSL`.
-pub const ERR_LIB_SSL: c_int = 20;
-/// `ERR_R_FATAL`: `ERR_RFLAG_FATAL | ERR_RFLAG_COMMON`.
-const ERR_R_FATAL: c_int = (1 << 18) | (2 << 18);
-/// `ERR_R_MALLOC_FAILURE` (`256 | ERR_R_FATAL`).
-pub const ERR_R_MALLOC_FAILURE: c_int = 256 | ERR_R_FATAL;
-/// `ERR_R_BUF_LIB` (`ERR_LIB_BUF | ERR_RFLAG_COMMON`).
-pub const ERR_R_BUF_LIB: c_int = 7 | (2 << 18);
 /// `BIO_NOCLOSE`.
 pub const BIO_NOCLOSE: c_int = 0;
 

@@ -22,6 +22,11 @@ pub type GetEx = unsafe extern "C" fn(*const c_void, c_int) -> *mut c_void;
 /// `SSL_set_ex_data` / `SSL_CTX_set_ex_data`.
 pub type SetEx = unsafe extern "C" fn(*mut c_void, c_int, *mut c_void) -> c_int;
 pub type GetSslCtx = unsafe extern "C" fn(*const Ssl) -> *mut SslCtx;
+pub type CipherGetId = unsafe extern "C" fn(*const SSL_CIPHER) -> u32;
+/// `SSL_COMP_get_compression_methods`: libssl's `STACK_OF(SSL_COMP)`.
+pub type CompMethods = unsafe extern "C" fn() -> *mut c_void;
+pub type CompGetId = unsafe extern "C" fn(*const c_void) -> c_int;
+pub type CompGet0Name = unsafe extern "C" fn(*const c_void) -> *const libc::c_char;
 
 pub fn d2i_ssl_session() -> Option<D2i> {
     next_fn!(d2i_SSL_SESSION, D2i)
@@ -49,4 +54,16 @@ pub fn ssl_ctx_set_ex_data() -> Option<SetEx> {
 }
 pub fn ssl_get_ssl_ctx() -> Option<GetSslCtx> {
     next_fn!(SSL_get_SSL_CTX, GetSslCtx)
+}
+pub fn ssl_cipher_get_id() -> Option<CipherGetId> {
+    next_fn!(SSL_CIPHER_get_id, CipherGetId)
+}
+pub fn ssl_comp_get_compression_methods() -> Option<CompMethods> {
+    next_fn!(SSL_COMP_get_compression_methods, CompMethods)
+}
+pub fn ssl_comp_get_id() -> Option<CompGetId> {
+    next_fn!(SSL_COMP_get_id, CompGetId)
+}
+pub fn ssl_comp_get0_name() -> Option<CompGet0Name> {
+    next_fn!(SSL_COMP_get0_name, CompGet0Name)
 }

@@ -22,7 +22,7 @@
 //! per change of the loaded set that a call noticed).
 
 use std::ffi::{CStr, CString};
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 
 /// Bumped at every change of the loaded set that was noticed.
 static GENERATION: AtomicUsize = AtomicUsize::new(1);
@@ -345,7 +345,7 @@ fn build(prev: *mut Snapshot) -> &'static Snapshot {
     // Every change of the loaded set drops what was cached for the old one.
     MULTI.store(libssl.len() > 1, Ordering::Relaxed);
     let generation = GENERATION.fetch_add(1, Ordering::AcqRel) + 1;
-    crate::sys::caller::forget();
+    forget_hints();
     let s = Box::leak(Box::new(Snapshot {
         generation,
         adds,
@@ -360,5 +360,22 @@ fn build(prev: *mut Snapshot) -> &'static Snapshot {
 /// An object was unloaded (our `dlclose`): forget everything cached.
 pub fn unloaded() {
     GENERATION.fetch_add(1, Ordering::AcqRel);
-    crate::sys::caller::forget();
+    forget_hints();
+}
+
+// ---- `caller`'s hints, dropped with every change of the loaded set ------------------------
+
+/// The last non-libssl caller's object's text, packed in one word (`caller::pack`); 0 (an empty
+/// range) until known, and again after any change of the loaded set.
+pub static HINT: AtomicU64 = AtomicU64::new(0);
+
+/// The last libssl a caller was found in: libssl's own calls (the sanitizer looks at
+/// every up_ref and free it makes) then take one range check too. Libs are never freed
+/// (snapshots are leaked), so the pointer stays valid; it is cleared with the hint.
+pub static LAST_SSL: AtomicPtr<Lib> = AtomicPtr::new(std::ptr::null_mut());
+
+/// The loaded set changed: the hints may name an object that is gone.
+fn forget_hints() {
+    HINT.store(0, Ordering::Relaxed);
+    LAST_SSL.store(std::ptr::null_mut(), Ordering::Release);
 }

@@ -5,6 +5,8 @@
 /// cbindgen:ignore
 pub mod caller;
 /// cbindgen:ignore
+pub mod err;
+/// cbindgen:ignore
 pub mod libcrypto;
 /// cbindgen:ignore
 pub mod libssl;

@@ -63,7 +63,7 @@ pub extern "C" fn CRYPTO_set_ex_data(
 ) -> c_int {
     entry!(guard CRYPTO_set_ex_data at ad, || match arena::of_ex_data(ad as usize) {
             // SAFETY: a live session's values; the caller owns the call, as with libcrypto.
-            Some(s) if exdata::own_slots() => exdata::set(unsafe { &mut *s.ex().1 }, idx, val),
+            Some(s) => s.set_ex_data(idx, val),
             // SAFETY: not one of ours: libcrypto's business.
             _ => unsafe { exdata::libcrypto_set(ad, idx, val) },
         },
@@ -76,7 +76,7 @@ pub extern "C" fn CRYPTO_set_ex_data(
 pub extern "C" fn CRYPTO_get_ex_data(ad: *const CRYPTO_EX_DATA, idx: c_int) -> *mut c_void {
     entry!(guard CRYPTO_get_ex_data at ad, || match arena::of_ex_data(ad as usize) {
             // SAFETY: a live session's values; the caller owns the call, as with libcrypto.
-            Some(s) if exdata::own_slots() => unsafe { (*s.ex().1).get(idx) },
+            Some(s) => s.get_ex_data(idx),
             // SAFETY: not one of ours: libcrypto's business.
             _ => unsafe { exdata::libcrypto_get(ad, idx) },
         },

@@ -7,7 +7,9 @@
 
 use crate::capi::export::entry;
 use crate::misuse::{self, Misuse};
-use crate::preload::handover::{self, FindCb, GetCb, Side, Ssl, SslCtx, UseCb};
+use crate::preload::callbacks::{self, FindCb, GetCb, Side, UseCb};
+use crate::preload::handover;
+use crate::sys::libssl::{Ssl, SslCtx};
 use crate::sys::SSL_SESSION;
 use libc::{c_int, c_void};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -89,14 +91,14 @@ fn wrap<F: Copy>(
     trampoline: F,
 ) -> Option<F> {
     let Some(cb) = cb else {
-        if let Some(side) = handover::existing_side(obj, ctx) {
+        if let Some(side) = callbacks::existing_side(obj, ctx) {
             field(side).store(0, Ordering::Release);
         }
         return None;
     };
-    match handover::side_of(obj, ctx) {
+    match callbacks::side_of(obj, ctx) {
         Some(side) => {
-            field(side).store(handover::fn_addr(cb), Ordering::Release);
+            field(side).store(callbacks::fn_addr(cb), Ordering::Release);
             Some(trampoline)
         }
         None => {
@@ -112,7 +114,7 @@ fn wrap<F: Copy>(
 #[no_mangle]
 pub extern "C" fn SSL_CTX_set_psk_use_session_callback(ctx: *mut SslCtx, cb: Option<UseCb>) {
     entry!(next SSL_CTX_set_psk_use_session_callback(ctx, cb) at ctx, |next| {
-        let t: UseCb = handover::use_trampoline;
+        let t: UseCb = callbacks::use_trampoline;
         next(ctx, wrap("SSL_CTX_set_psk_use_session_callback", ctx, true, |s| &s.use_cb, cb, t))
     })
 }
@@ -121,7 +123,7 @@ pub extern "C" fn SSL_CTX_set_psk_use_session_callback(ctx: *mut SslCtx, cb: Opt
 #[no_mangle]
 pub extern "C" fn SSL_set_psk_use_session_callback(s: *mut Ssl, cb: Option<UseCb>) {
     entry!(next SSL_set_psk_use_session_callback(s, cb) at s, |next| {
-        let t: UseCb = handover::use_trampoline;
+        let t: UseCb = callbacks::use_trampoline;
         next(s, wrap("SSL_set_psk_use_session_callback", s, false, |s| &s.use_cb, cb, t))
     })
 }
@@ -132,7 +134,7 @@ pub extern "C" fn SSL_set_psk_use_session_callback(s: *mut Ssl, cb: Option<UseCb
 #[no_mangle]
 pub extern "C" fn SSL_CTX_set_psk_find_session_callback(ctx: *mut SslCtx, cb: Option<FindCb>) {
     entry!(next SSL_CTX_set_psk_find_session_callback(ctx, cb) at ctx, |next| {
-        let t: FindCb = handover::find_trampoline;
+        let t: FindCb = callbacks::find_trampoline;
         next(ctx, wrap("SSL_CTX_set_psk_find_session_callback", ctx, true, |s| &s.find_cb, cb, t))
     })
 }
@@ -141,7 +143,7 @@ pub extern "C" fn SSL_CTX_set_psk_find_session_callback(ctx: *mut SslCtx, cb: Op
 #[no_mangle]
 pub extern "C" fn SSL_set_psk_find_session_callback(s: *mut Ssl, cb: Option<FindCb>) {
     entry!(next SSL_set_psk_find_session_callback(s, cb) at s, |next| {
-        let t: FindCb = handover::find_trampoline;
+        let t: FindCb = callbacks::find_trampoline;
         next(s, wrap("SSL_set_psk_find_session_callback", s, false, |s| &s.find_cb, cb, t))
     })
 }
@@ -153,7 +155,7 @@ pub extern "C" fn SSL_set_psk_find_session_callback(s: *mut Ssl, cb: Option<Find
 #[no_mangle]
 pub extern "C" fn SSL_CTX_sess_set_get_cb(ctx: *mut SslCtx, cb: Option<GetCb>) {
     entry!(next SSL_CTX_sess_set_get_cb(ctx, cb) at ctx, |next| {
-        let t: GetCb = handover::get_trampoline;
+        let t: GetCb = callbacks::get_trampoline;
         next(ctx, wrap("SSL_CTX_sess_set_get_cb", ctx, true, |s| &s.get_cb, cb, t))
     })
 }
@@ -163,13 +165,13 @@ pub extern "C" fn SSL_CTX_sess_set_get_cb(ctx: *mut SslCtx, cb: Option<GetCb>) {
 pub extern "C" fn SSL_CTX_sess_get_get_cb(ctx: *mut SslCtx) -> Option<GetCb> {
     entry!(next SSL_CTX_sess_get_get_cb(ctx) at ctx, |next| {
         let cb = next(ctx)?;
-        if !handover::is_get_trampoline(cb as usize) {
+        if !callbacks::is_get_trampoline(cb as usize) {
             return Some(cb);
         }
-        let app = handover::existing_side(ctx, true)?
+        let app = callbacks::existing_side(ctx, true)?
             .get_cb
             .load(Ordering::Acquire);
         // SAFETY: stored by `wrap` from a GetCb the application gave us.
-        (app != 0).then(|| unsafe { handover::fn_from::<GetCb>(app) })
+        (app != 0).then(|| unsafe { callbacks::fn_from::<GetCb>(app) })
     })
 }
