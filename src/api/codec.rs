@@ -151,6 +151,14 @@ pub extern "C" fn d2i_ours(
     )
 }
 
+/// Queue `e` on libcrypto's error queue as 3.0's `d2i_SSL_SESSION` does (the codec only
+/// says what to queue).
+pub(crate) fn raise_decode_error(e: &der::DecodeError) {
+    for (lib, reason) in e.queued() {
+        crypto::raise(lib, reason, c"d2i_SSL_SESSION");
+    }
+}
+
 /// The decoding itself, into `target` (reused) or a new session.
 fn decode(
     target: Option<&'static Session>,
@@ -164,7 +172,7 @@ fn decode(
     let input = unsafe { std::slice::from_raw_parts(*pp, usize::try_from(length).unwrap_or(0)) };
     let mut decoded = der::Decoded::default();
     if let Err(e) = der::decode_into(input, &mut decoded) {
-        e.raise();
+        raise_decode_error(&e);
         return null;
     }
     let consumed = decoded.consumed;
