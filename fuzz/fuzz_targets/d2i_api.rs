@@ -5,7 +5,7 @@
 //! session, so the fuzzer reaches every mode from any seed.
 //! Checks: the verdict and the first queued error are `der::decode`'s; on success `*pp`
 //! advances by `consumed`, the session returned is `*a` (the reused one when given), and its
-//! i2d is `der::reencode(input, its time)`; on failure NULL, `*pp` and `*a` unchanged, and a
+//! i2d is `reencode(input, its time)`; on failure NULL, `*pp` and `*a` unchanged, and a
 //! reused `*a` still re-encodes to the same bytes as before.
 #![no_main]
 
@@ -14,6 +14,9 @@ use ssl_session::api::accessors::SSL_SESSION_get_time;
 use ssl_session::api::codec::{d2i_SSL_SESSION, i2d_SSL_SESSION};
 use ssl_session::api::lifecycle::SSL_SESSION_free;
 use ssl_session::der;
+
+mod reencode;
+use reencode::reencode;
 use ssl_session::SSL_SESSION;
 use std::ffi::{c_long, c_ulong};
 use std::ptr::null_mut;
@@ -108,7 +111,7 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(got, base, "*a was not reused");
             }
             let now = SSL_SESSION_get_time(got) as i64;
-            let (_, want) = der::reencode(input, now).expect("decoded once");
+            let (_, want) = reencode(input, now).expect("decoded once");
             let have = i2d(got);
             assert!(
                 have == want,

@@ -170,33 +170,35 @@ fn decode(
     // SAFETY: *pp holds `length` bytes, by the API's contract; a negative length is
     // an empty input (refused as OpenSSL refuses it).
     let input = unsafe { std::slice::from_raw_parts(*pp, usize::try_from(length).unwrap_or(0)) };
-    let mut decoded = der::Decoded::default();
-    if let Err(e) = der::decode_into(input, &mut decoded) {
-        raise_decode_error(&e);
-        return null;
-    }
+    let decoded = match der::decode(input) {
+        Ok(d) => d,
+        Err(e) => {
+            raise_decode_error(&e);
+            return null;
+        }
+    };
     let consumed = decoded.consumed;
     // SAFETY: time(NULL) only reads the clock.
     let now = unsafe { libc::time(std::ptr::null_mut()) } as i64;
     let s = match target {
         Some(s) => {
-            der::apply(&decoded, &mut s.data().write(), now);
+            der::install(&decoded, &mut s.data().write(), now);
             s
         }
-        None => match Session::create_then(
-            || SessionData::new(now),
-            |d| der::install_into(&decoded, now, d),
-        ) {
-            Some(s) => s,
-            None => {
-                crypto::raise(
-                    crypto::ERR_LIB_SSL,
-                    crypto::ERR_R_MALLOC_FAILURE,
-                    c"d2i_SSL_SESSION",
-                );
-                return null;
+        None => {
+            match Session::create_then(|| SessionData::new(now), |d| der::install(&decoded, d, now))
+            {
+                Some(s) => s,
+                None => {
+                    crypto::raise(
+                        crypto::ERR_LIB_SSL,
+                        crypto::ERR_R_MALLOC_FAILURE,
+                        c"d2i_SSL_SESSION",
+                    );
+                    return null;
+                }
             }
-        },
+        }
     };
     // SAFETY: as above.
     unsafe {

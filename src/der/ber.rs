@@ -265,7 +265,7 @@ pub(super) fn c2i_ibuf(c: &[u8]) -> R<(usize, bool)> {
     Ok((c.len() - usize::from(pad), neg))
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum IntKind {
     Int32,
     Uint32,

@@ -1,6 +1,7 @@
 //! The encoder: `i2d_SSL_SESSION`.
 
 use super::ber::{len_of_len, tlv_len};
+use super::fields::{Field, Tagging, Template, Ty, SESSION};
 use crate::bytes::{Bytes, Text};
 use crate::session::SessionData;
 
@@ -18,15 +19,10 @@ pub(super) fn sint_len(v: i64) -> usize {
     }
 }
 
-/// Size of `[n] EXPLICIT` around a TLV of `inner` bytes.
-pub(super) fn exp_len(inner: usize) -> usize {
-    tlv_len(inner)
-}
-
 /// A session ready to be written: every length computed once.
 pub struct Encoder<'s> {
     s: &'s SessionData,
-    code: u16,
+    code: [u8; 2],
     body: usize,
 }
 
@@ -52,16 +48,17 @@ impl Int {
     }
 }
 
-/// The content of one `[n] EXPLICIT` element.
+/// The value of one element.
 #[derive(Clone, Copy)]
 pub(super) enum Elem<'s> {
     Int(Int),
     Bytes(&'s [u8]),
+    /// A certificate, written as it is (a whole TLV).
     Cert(&'s [u8]),
 }
 
-/// One static byte per possible compression id, so `[11]` can borrow its content.
-pub(super) static COMP_BYTES: [u8; 256] = {
+/// One static byte per possible compression id, so `comp_id` can borrow its content.
+static COMP_BYTES: [u8; 256] = {
     let mut t = [0u8; 256];
     let mut i = 0;
     while i < 256 {
@@ -71,46 +68,72 @@ pub(super) static COMP_BYTES: [u8; 256] = {
     t
 };
 
-/// The tagged elements i2d writes, in template order (`None`: omitted). The Z-types
-/// (ZINT32/ZINT64/ZUINT32/ZUINT64) are left out when zero; kex_group (plain UINT32) and
-/// session_id_context are always written; strings and buffers when present.
-pub(super) fn elements(s: &SessionData) -> [Option<(u8, Elem<'_>)>; 19] {
-    let z = |tag: u8, v: Int| (v.bits() != 0).then_some((tag, Elem::Int(v)));
-    fn text<const N: usize>(tag: u8, t: &Option<Text<N>>) -> Option<(u8, Elem<'_>)> {
-        t.as_ref().map(|t| (tag, Elem::Bytes(t.as_bytes())))
+/// What i2d writes for template `t` of session `s` (cipher code `code`); `None`: left out.
+/// The Z-types are left out when zero; kex_group (plain UINT32) and session_id_context are
+/// always written; strings and buffers when present; key_arg never.
+#[inline(always)]
+fn element<'s>(s: &'s SessionData, code: &'s [u8; 2], t: &Template) -> Option<Elem<'s>> {
+    let int = |v: Int| match t.ty {
+        Ty::Int(_, true) if v.bits() == 0 => None,
+        _ => Some(Elem::Int(v)),
+    };
+    #[inline(always)]
+    fn text<const N: usize>(t: &Option<Text<N>>) -> Option<Elem<'_>> {
+        t.as_ref().map(|t| Elem::Bytes(t.as_bytes()))
     }
-    fn bytes<const N: usize>(tag: u8, b: &Option<Bytes<N>>) -> Option<(u8, Elem<'_>)> {
-        b.as_ref().map(|b| (tag, Elem::Bytes(b.as_slice())))
+    #[inline(always)]
+    fn bytes<const N: usize>(b: &Option<Bytes<N>>) -> Option<Elem<'_>> {
+        b.as_ref().map(|b| Elem::Bytes(b.as_slice()))
     }
-    let comp = std::slice::from_ref(&COMP_BYTES[usize::from(s.compress_meth as u8)]);
-    [
-        z(1, Int::S(s.time)),
-        z(2, Int::S(s.timeout)),
-        s.peer.as_ref().map(|p| (3, Elem::Cert(p.der()))),
-        Some((4, Elem::Bytes(s.sid_ctx.as_slice()))),
-        z(5, Int::S(i64::from(s.verify_result as i32))),
-        text(6, &s.hostname),
-        text(7, &s.psk_identity_hint),
-        text(8, &s.psk_identity),
-        z(9, Int::U(s.tick_lifetime_hint)),
-        bytes(10, &s.ticket),
-        (s.compress_meth != 0).then_some((11, Elem::Bytes(comp))),
-        text(12, &s.srp_username),
-        z(13, Int::U(u64::from(s.flags))),
-        z(14, Int::U(u64::from(s.tick_age_add))),
-        z(15, Int::U(u64::from(s.max_early_data))),
-        bytes(16, &s.alpn_selected),
-        z(17, Int::U(u64::from(s.max_fragment_len_mode))),
-        bytes(18, &s.ticket_appdata),
-        Some((19, Elem::Int(Int::U(u64::from(s.kex_group))))),
-    ]
+    match t.field {
+        Field::Version => int(Int::U(1)),
+        Field::SslVersion => int(Int::S(i64::from(s.ssl_version))),
+        Field::CipherCode => Some(Elem::Bytes(code)),
+        Field::SessionId => Some(Elem::Bytes(s.session_id.as_slice())),
+        Field::MasterKey => Some(Elem::Bytes(s.master_key())),
+        Field::KeyArg => None,
+        Field::Time => int(Int::S(s.time)),
+        Field::Timeout => int(Int::S(s.timeout)),
+        Field::Peer => s.peer.as_ref().map(|p| Elem::Cert(p.der())),
+        Field::SidCtx => Some(Elem::Bytes(s.sid_ctx.as_slice())),
+        Field::VerifyResult => int(Int::S(i64::from(s.verify_result as i32))),
+        Field::Hostname => text(&s.hostname),
+        Field::PskIdentityHint => text(&s.psk_identity_hint),
+        Field::PskIdentity => text(&s.psk_identity),
+        Field::TickLifetimeHint => int(Int::U(s.tick_lifetime_hint)),
+        Field::Ticket => bytes(&s.ticket),
+        Field::CompId => (s.compress_meth != 0).then(|| {
+            Elem::Bytes(std::slice::from_ref(
+                &COMP_BYTES[usize::from(s.compress_meth as u8)],
+            ))
+        }),
+        Field::SrpUsername => text(&s.srp_username),
+        Field::Flags => int(Int::U(u64::from(s.flags))),
+        Field::TickAgeAdd => int(Int::U(u64::from(s.tick_age_add))),
+        Field::MaxEarlyData => int(Int::U(u64::from(s.max_early_data))),
+        Field::AlpnSelected => bytes(&s.alpn_selected),
+        Field::MaxFragmentLenMode => int(Int::U(u64::from(s.max_fragment_len_mode))),
+        Field::TicketAppdata => bytes(&s.ticket_appdata),
+        Field::KexGroup => int(Int::U(u64::from(s.kex_group))),
+    }
 }
 
-pub(super) fn elem_inner_len(e: &Elem<'_>) -> usize {
+/// The length of the universal TLV that holds `e` (the inner element under `[n] EXPLICIT`).
+#[inline(always)]
+fn inner_len(e: &Elem<'_>) -> usize {
     match e {
         Elem::Int(v) => tlv_len(v.len()),
         Elem::Bytes(b) => tlv_len(b.len()),
         Elem::Cert(c) => c.len(),
+    }
+}
+
+/// The length of element `e` of template `t` (tag numbers are below 31: one identifier byte).
+#[inline(always)]
+fn element_len(t: &Template, e: &Elem<'_>) -> usize {
+    match (t.tagging, e) {
+        (Tagging::Explicit(_), e) => tlv_len(inner_len(e)),
+        (_, e) => inner_len(e),
     }
 }
 
@@ -122,14 +145,12 @@ impl<'s> Encoder<'s> {
             None if s.cipher_id != 0 => s.cipher_id,
             None => return None,
         };
-        let code = id as u16;
-        let mut body = tlv_len(1) // version
-            + tlv_len(sint_len(i64::from(s.ssl_version)))
-            + tlv_len(2)
-            + tlv_len(s.session_id.as_slice().len())
-            + tlv_len(s.master_key().len());
-        for (_, e) in elements(s).into_iter().flatten() {
-            body += exp_len(elem_inner_len(&e));
+        let code = (id as u16).to_be_bytes();
+        let mut body = 0;
+        for t in &SESSION {
+            if let Some(e) = element(s, &code, t) {
+                body += element_len(t, &e);
+            }
         }
         Some(Encoder { s, code, body })
     }
@@ -147,18 +168,30 @@ impl<'s> Encoder<'s> {
     /// Write the encoding into `out`, which must be exactly `len()` bytes.
     pub fn write(&self, out: &mut [u8]) {
         assert_eq!(out.len(), self.len(), "i2d buffer of the wrong size");
-        let s = self.s;
         let mut w = W { buf: out, pos: 0 };
         w.byte(0x30);
         w.len(self.body);
-        w.int(Int::U(1));
-        w.int(Int::S(i64::from(s.ssl_version)));
-        w.octets(&self.code.to_be_bytes());
-        w.octets(s.session_id.as_slice());
-        w.octets(s.master_key());
-        for (tag, e) in elements(s).into_iter().flatten() {
-            w.byte(0xA0 | tag);
-            w.len(elem_inner_len(&e));
+        for t in &SESSION {
+            let Some(e) = element(self.s, &self.code, t) else {
+                continue;
+            };
+            match t.tagging {
+                Tagging::Plain => {}
+                Tagging::Implicit(n) => {
+                    // Primitive: the content goes straight under the tag.
+                    let Elem::Bytes(b) = e else {
+                        unreachable!("fields.rs: an IMPLICIT template holds an OCTET STRING")
+                    };
+                    w.byte(0x80 | n as u8);
+                    w.len(b.len());
+                    w.put(b);
+                    continue;
+                }
+                Tagging::Explicit(n) => {
+                    w.byte(0xA0 | n as u8);
+                    w.len(inner_len(&e));
+                }
+            }
             match e {
                 Elem::Int(v) => w.int(v),
                 Elem::Bytes(b) => w.octets(b),

@@ -13,20 +13,25 @@
 //! `a_object.c`, `x_name.c` and `x_pubkey.c` that the session template and the X.509 template
 //! reach, checked against the installed 3.0.19 (`tests/der_corpus.rs`).
 //!
-//! What i2d writes (canonical DER) is decoded by a one-pass fast path that gives up on
-//! anything else; the template decoder then decodes the input from scratch. See "Fast path for
-//! canonical DER" below for why both accept the same inputs with the same values.
+//! What i2d writes (canonical DER) is decoded by a one-pass fast path (`fast.rs`) that gives
+//! up on anything else; the template decoder (`template.rs`) then decodes the input from
+//! scratch. `fast.rs` says why both accept the same inputs with the same values. Both, and
+//! the encoder, read the one table of the session's fields and tags (`fields.rs`).
+//!
+//! Files: `error.rs` (how decoding fails, and the codes), `ber.rs` (libcrypto's BER reader),
+//! `x509.rs` (the peer certificate), `fields.rs`, `template.rs`, `fast.rs`, `session.rs`
+//! (`Decoded`, the checks, `install`), `encode.rs` (`Encoder`), `tests/`.
 //!
 //! Encoding computes every length once and writes straight into a buffer of the exact size.
 //!
 //! Measured (release, this 2-core box, `tests/der_corpus.rs` `bench_against_libssl`) on the
-//! real 1117-byte session S1 with its peer certificate: decode + apply + drop ~0.56 µs
+//! real 1117-byte session S1 with its peer certificate: decode + install + drop ~0.56 µs
 //! against libssl's d2i + free ~112 µs (~200x); encode ~106 ns against libssl's i2d
 //! ~1.43 µs (~13x). The whole `d2i_SSL_SESSION` + `SSL_SESSION_free` of S1 without its
 //! certificate (`bench/s1_nocert.der`, 332 bytes): ~2040 instructions (callgrind), ~125 ns.
 //!
-//! Deliberate differences from 3.0 (see `apply`):
-//! - A rejected input changes nothing: everything is decoded and checked before `apply`
+//! Deliberate differences from 3.0 (see `install`):
+//! - A rejected input changes nothing: everything is decoded and checked before `install`
 //!   touches the target. 3.0's `d2i` into an existing `*a` overwrites the fields it handled
 //!   before the failing check.
 //! - When a reused session gets an input without a ticket, the ticket *and its length* are
@@ -45,6 +50,7 @@ mod ber;
 mod encode;
 mod error;
 mod fast;
+mod fields;
 mod session;
 mod template;
 #[cfg(test)]
@@ -60,42 +66,65 @@ use template::decode_asn1;
 pub use crate::session::SessionData;
 pub use encode::{encode, encoded_len, Encoder};
 pub use error::*;
-pub use fast::decode_fast_asn1;
-pub use session::{apply, install_into, reencode, Decoded, DECODED_DEFAULT_TIMEOUT};
+pub use session::{install, Decoded, DECODED_DEFAULT_TIMEOUT};
 
-/// Decode and check a session exactly as OpenSSL 3.0's `d2i_SSL_SESSION` does, into `d`
-/// (which must be fresh from `Decoded::default()`), without installing anything. `Ok` means
-/// 3.0 would return a session. Canonical DER takes the fast path; everything else (and
-/// every input 3.0 refuses) the template decoder.
+/// Decode and check a session exactly as OpenSSL 3.0's `d2i_SSL_SESSION` does, without
+/// installing anything (`install` does that). `Ok` means 3.0 would return a session.
+/// Canonical DER takes the fast path; everything else (and every input 3.0 refuses) the
+/// template decoder.
 #[inline]
-pub fn decode_into<'a>(input: &'a [u8], d: &mut Decoded<'a>) -> Result<(), DecodeError> {
-    if decode_fast_inner(input, d).is_none() {
-        *d = Decoded::default();
-        decode_asn1(input, d)?;
-    }
-    check(d)
-}
-
-/// `decode_into` a new `Decoded`.
 pub fn decode(input: &[u8]) -> Result<Decoded<'_>, DecodeError> {
     let mut d = Decoded::default();
-    decode_into(input, &mut d)?;
-    Ok(d)
-}
-
-/// `decode` without the fast path: the template decoder for every input (for tests).
-#[doc(hidden)]
-pub fn decode_faithful(input: &[u8]) -> Result<Decoded<'_>, DecodeError> {
-    let mut d = Decoded::default();
-    decode_asn1(input, &mut d)?;
+    if decode_fast_inner(input, &mut d).is_none() {
+        d = Decoded::default();
+        decode_asn1(input, &mut d)?;
+    }
     check(&mut d)?;
     Ok(d)
 }
 
-/// `decode_asn1` alone, for tests (what `decode_fast_asn1` must reproduce).
+/// What `decode_cross_checked` found.
 #[doc(hidden)]
-pub fn decode_faithful_asn1(input: &[u8]) -> Result<Decoded<'_>, DecodeError> {
-    let mut d = Decoded::default();
-    decode_asn1(input, &mut d)?;
-    Ok(d)
+#[derive(Debug)]
+pub struct CrossChecked<'a> {
+    /// What `decode` gives.
+    pub result: Result<Decoded<'a>, DecodeError>,
+    /// Whether the fast path took the input.
+    pub fast_path: bool,
+}
+
+/// For tests and fuzzing: `decode`, checked against the template decoder alone. When the
+/// fast path takes the input, the template values it read must be the template decoder's
+/// (the same `Decoded`, borrowed or owned alike); and `decode` must give what the template
+/// decoder then the checks give (the same value or the same error). `Err` says how they
+/// differ.
+#[doc(hidden)]
+pub fn decode_cross_checked(input: &[u8]) -> Result<CrossChecked<'_>, String> {
+    let mut fast = Decoded::default();
+    let fast_path = decode_fast_inner(input, &mut fast).is_some();
+    let mut slow = Decoded::default();
+    let template = decode_asn1(input, &mut slow).map(|()| slow);
+    if fast_path {
+        match &template {
+            Ok(slow) if *slow == fast => {}
+            Ok(slow) => {
+                return Err(format!(
+                    "fast path read {fast:?}, template decoder {slow:?}"
+                ))
+            }
+            Err(e) => {
+                return Err(format!(
+                    "fast path read {fast:?}, template decoder failed: {e:?}"
+                ))
+            }
+        }
+    }
+    let faithful = template.and_then(|mut d| check(&mut d).map(|()| d));
+    let result = decode(input);
+    if result != faithful {
+        return Err(format!(
+            "decode gave {result:?}, the template decoder and the checks {faithful:?}"
+        ));
+    }
+    Ok(CrossChecked { result, fast_path })
 }

@@ -1,7 +1,7 @@
 //! What a decode yields (`Decoded`), the checks after it, and installing it into a session.
 
 use super::error::*;
-use super::{decode, encode};
+use super::fields::Field;
 use crate::bytes::{Bytes, Text};
 use crate::cipher::{self, Cipher};
 use crate::peer::PeerCert;
@@ -12,7 +12,7 @@ use std::sync::Arc;
 /// Everything `d2i_SSL_SESSION` reads from an input: the values of the `SSL_SESSION_ASN1`
 /// templates as read (byte fields borrow from the input unless they were segmented or, for
 /// the certificate, re-encoded), then `consumed` and, once the checks pass, the cipher.
-/// `apply`/`install` turn them into session fields. (`Debug` shows byte fields as lengths
+/// `install` turns them into session fields. (`Debug` shows byte fields as lengths
 /// only: some are secrets.)
 #[derive(Clone, Default)]
 pub struct Decoded<'a> {
@@ -28,9 +28,9 @@ pub struct Decoded<'a> {
     pub session_id: Cow<'a, [u8]>,
     /// At most 512 bytes once checked.
     pub master_key: Cow<'a, [u8]>,
-    /// 0 when absent (or written as 0): `apply` then uses the current time.
+    /// 0 when absent (or written as 0): `install` then uses the current time.
     pub time: i64,
-    /// 0 when absent (or written as 0): `apply` then uses 3 seconds.
+    /// 0 when absent (or written as 0): `install` then uses 3 seconds.
     pub timeout: i64,
     /// The certificate as libcrypto's `i2d_X509` would write it.
     pub peer: Option<Cow<'a, [u8]>>,
@@ -74,6 +74,49 @@ impl Decoded<'_> {
     /// 0 when absent.
     pub fn compress_meth(&self) -> u8 {
         self.comp_id.as_deref().map_or(0, |c| c[0])
+    }
+}
+
+impl<'a> Decoded<'a> {
+    /// Store the value of INTEGER field `f`, as the bits `c2i_int` gives.
+    #[inline(always)]
+    pub(super) fn set_int(&mut self, f: Field, v: u64) {
+        match f {
+            Field::Version => self.version = v as u32,
+            Field::SslVersion => self.ssl_version = v as u32 as i32,
+            Field::Time => self.time = v as i64,
+            Field::Timeout => self.timeout = v as i64,
+            Field::VerifyResult => self.verify_result = v as u32 as i32,
+            Field::TickLifetimeHint => self.tick_lifetime_hint = v,
+            Field::Flags => self.flags = v,
+            Field::TickAgeAdd => self.tick_age_add = v as u32,
+            Field::MaxEarlyData => self.max_early_data = v as u32,
+            Field::MaxFragmentLenMode => self.max_fragment_len_mode = v as u32,
+            Field::KexGroup => self.kex_group = v as u32,
+            _ => unreachable!("{f:?} is not an INTEGER field"),
+        }
+    }
+
+    /// Store the content of OCTET STRING field `f` (key_arg is dropped).
+    #[inline(always)]
+    pub(super) fn set_bytes(&mut self, f: Field, v: Cow<'a, [u8]>) {
+        let slot = match f {
+            Field::CipherCode => return self.cipher_code = v,
+            Field::SessionId => return self.session_id = v,
+            Field::MasterKey => return self.master_key = v,
+            Field::KeyArg => return,
+            Field::SidCtx => &mut self.sid_ctx,
+            Field::Hostname => &mut self.hostname,
+            Field::PskIdentityHint => &mut self.psk_identity_hint,
+            Field::PskIdentity => &mut self.psk_identity,
+            Field::Ticket => &mut self.ticket,
+            Field::CompId => &mut self.comp_id,
+            Field::SrpUsername => &mut self.srp_username,
+            Field::AlpnSelected => &mut self.alpn_selected,
+            Field::TicketAppdata => &mut self.ticket_appdata,
+            _ => unreachable!("{f:?} is not an OCTET STRING field"),
+        };
+        *slot = Some(v);
     }
 }
 
@@ -224,7 +267,7 @@ pub const DECODED_DEFAULT_TIMEOUT: i64 = 3;
 /// Time and timeout are stored as given (any `i64`, e.g. `i64::MAX` for both): no
 /// arithmetic happens here; whoever computes an expiry from them must saturate.
 #[inline(always)]
-pub fn install_into(d: &Decoded<'_>, now: i64, s: &mut SessionData) {
+pub fn install(d: &Decoded<'_>, s: &mut SessionData, now: i64) {
     #[inline(always)]
     fn text<const N: usize>(v: &Option<Cow<'_, [u8]>>) -> Option<Text<N>> {
         v.as_deref().map(Text::new)
@@ -294,20 +337,4 @@ pub fn install_into(d: &Decoded<'_>, now: i64, s: &mut SessionData) {
     *max_fragment_len_mode = d.max_fragment_len_mode as u8;
     *ticket_appdata = bytes(&d.ticket_appdata);
     *flags = d.flags as u32;
-}
-
-/// `install_into` onto a reused session (the name d2i's callers know).
-pub fn apply(d: &Decoded<'_>, s: &mut SessionData, now: i64) {
-    install_into(d, now, s);
-}
-
-/// `decode` then `apply` onto a fresh `SessionData::new(now)`, then `encode`: what libssl's
-/// `i2d(d2i(input))` gives. Returns (bytes consumed, re-encoding). For tests and fuzzing.
-pub fn reencode(input: &[u8], now: i64) -> Result<(usize, Vec<u8>), DecodeError> {
-    let d = decode(input)?;
-    let mut s = SessionData::new(now);
-    apply(&d, &mut s, now);
-    let mut out = Vec::new();
-    encode(&s, &mut out).expect("a decoded session has a cipher");
-    Ok((d.consumed, out))
 }

@@ -1,12 +1,11 @@
-//! Golden vectors (contract §14) and every row of the §6.3 acceptance table, as
-//! hand-built inputs; expected values and error codes measured on OpenSSL 3.0.19.
+//! The golden vectors and real sessions of `tests/data/der_vectors.rs`, then each rule of what
+//! 3.0's `d2i_SSL_SESSION` accepts and refuses, as hand-built inputs; expected values and error codes measured on OpenSSL 3.0.19.
 //! Only cipher 0x1301 is assumed to be in the table: other real sessions are pointed at
 //! it before decoding (the cipher bytes are copied through unchanged either way).
 
 use super::ber::*;
 use super::error::*;
 use super::fast::*;
-use super::template::*;
 use super::*;
 use crate::bytes::{Bytes, Text};
 use crate::cipher;
@@ -73,36 +72,26 @@ fn with(ver: i128, sslv: i128, cipher: &[u8], sid: &[u8], mk: &[u8], extra: &[Ve
     seq(&p)
 }
 
-/// `super::decode`, checked against the template decoder alone: the same result (value
-/// or error), and when the fast path takes the input, the same template values. Every
-/// test below decodes through this.
+/// `super::decode`, checked against the template decoder alone (`decode_cross_checked`):
+/// the same result (value or error), and when the fast path takes the input, the same
+/// template values. Every test below decodes through this.
 fn decode(input: &[u8]) -> Result<Decoded<'_>, DecodeError> {
-    let r = super::decode(input);
-    assert_eq!(
-        r,
-        decode_faithful(input),
-        "fast path and template decoder differ"
-    );
-    let mut fast = Decoded::default();
-    if decode_fast_asn1(input, &mut fast) {
-        assert_eq!(
-            Ok(fast),
-            decode_faithful_asn1(input),
-            "fast path read differently"
-        );
-    }
-    r
+    decode_cross_checked(input)
+        .unwrap_or_else(|why| panic!("fast path and template decoder differ: {why}"))
+        .result
 }
 
 /// Whether the canonical-DER fast path takes `input`.
 fn fast(input: &[u8]) -> bool {
-    decode_fast_asn1(input, &mut Decoded::default())
+    decode_cross_checked(input)
+        .unwrap_or_else(|why| panic!("fast path and template decoder differ: {why}"))
+        .fast_path
 }
 
 fn ok(input: &[u8]) -> SessionData {
     let d = decode(input).unwrap_or_else(|e| panic!("rejected: {e:?}"));
     let mut s = SessionData::new(0);
-    apply(&d, &mut s, NOW);
+    install(&d, &mut s, NOW);
     s
 }
 fn host(input: &[u8]) -> Vec<u8> {
@@ -155,7 +144,7 @@ fn at_1301(der: &[u8]) -> Vec<u8> {
 
 #[test]
 fn g1_encodes_byte_identical() {
-    // Built as in §14.7 (set_cipher(C02B) modelled by the id fallback: only 1301 is
+    // Built field by field (set_cipher(C02B) modelled by the id fallback: only 1301 is
     // guaranteed to be in our table).
     let mut s = SessionData::new(NOW);
     s.ssl_version = 0x0303;
@@ -191,7 +180,7 @@ fn g2_roundtrip_and_encode() {
     assert_eq!(s.max_early_data, 16384);
     assert_eq!(s.ticket_appdata.as_ref().unwrap().as_slice(), b"APPDATA");
     assert_eq!(reenc(&s), g2);
-    // Built through the model as in §14.7.
+    // Built field by field through the model.
     let mut b = SessionData::new(NOW);
     b.ssl_version = 0x0304;
     b.cipher = cipher::find(0x1301);
@@ -269,7 +258,7 @@ fn real_sessions_roundtrip() {
     assert_eq!(s3.flags, 0);
 }
 
-// --- §6.3 acceptance table, row by row
+// --- what d2i accepts and refuses, rule by rule
 
 #[test]
 fn minimal_session_gets_d2i_defaults() {
@@ -620,7 +609,7 @@ fn trailing_bytes_and_ber_lengths() {
     assert_eq!(decode(&padded).unwrap().consumed, padded.len());
 }
 
-// --- behaviours the contract leaves open, measured on 3.0.19
+// --- BER forms and certificate checks, measured on 3.0.19
 
 #[test]
 fn ber_inner_forms() {
@@ -703,10 +692,10 @@ fn certificate_checks() {
 // --- installing and encoding
 
 #[test]
-fn apply_replaces_everything_on_reuse() {
+fn install_replaces_everything_on_reuse() {
     let mut s = ok(&at_1301(&unhex(SEED_S1)));
     s.not_resumable = true;
-    apply(&decode(&sess(&[])).unwrap(), &mut s, NOW);
+    install(&decode(&sess(&[])).unwrap(), &mut s, NOW);
     assert!(s.peer.is_none() && s.ticket.is_none() && s.alpn_selected.is_none());
     assert_eq!(s.ticket_len(), 0); // 3.0 would keep the old ticklen here
     assert_eq!(
