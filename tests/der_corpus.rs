@@ -12,7 +12,7 @@
 //! mutations of real sessions (`DER_FUZZ_ITERS`, default 10000).
 //!
 //! Every input is also decoded by the template decoder alone (`der::decode_cross_checked`),
-//! which must give exactly what `der::decode` gives (same `Decoded`, or the same error); and
+//! which must give exactly what `der::decode_into` gives (same `Decoded`, or the same error); and
 //! when the canonical-DER fast path takes an input, the template values it read must equal the
 //! template decoder's. The reports count the inputs the fast path took.
 //!
@@ -389,7 +389,8 @@ fn bench_against_libssl() {
         },
     );
     let our_d2i = time("ours decode+apply+drop (S1)", 200_000, &mut || {
-        let d = der::decode(black_box(&s1)).unwrap();
+        let mut d = der::Decoded::default();
+        der::decode_into(black_box(&s1), &mut d).unwrap();
         let mut s = der::SessionData::new(0);
         der::install(&d, &mut s, 0);
         black_box(&s);
@@ -403,7 +404,8 @@ fn bench_against_libssl() {
         assert_eq!((lib.i2d)(ls, &mut q) as usize, s1.len());
     });
     unsafe { (lib.free)(ls) };
-    let d = der::decode(&s1).unwrap();
+    let mut d = der::Decoded::default();
+    der::decode_into(&s1, &mut d).unwrap();
     let mut s = der::SessionData::new(0);
     der::install(&d, &mut s, 0);
     let our_i2d = time("ours encoded_len + write (S1)", 1_000_000, &mut || {

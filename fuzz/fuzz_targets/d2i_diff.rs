@@ -1,19 +1,19 @@
-//! `der::decode` against the system OpenSSL 3.0 (`libssl.so.3`, dlopened RTLD_LOCAL): the
-//! same verdict, the same bytes consumed, the same first and last queued error codes, and
-//! for accepted inputs the same re-encoding (libssl's i2d of its session against our encode).
+//! The codec (`der::decode_into`, cross-checked) against the system OpenSSL 3.0
+//! (`libssl.so.3`, dlopened RTLD_LOCAL, `tests/common/libssl_oracle.rs`): the same verdict,
+//! the same bytes consumed, the same first and last queued error codes, and for accepted
+//! inputs the same re-encoding (libssl's i2d of its session against our encode).
 //! Inputs without a time field get "now" from libssl's clock; its `SSL_SESSION_get_time` is
 //! our "now" (as in tests/der_corpus.rs).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ssl_session::der;
 use std::sync::OnceLock;
 
+mod codec;
 #[path = "../../tests/common/libssl_oracle.rs"]
 mod oracle;
-mod reencode;
+use codec::{decode, reencode};
 use oracle::{hex, Libssl, Oracle};
-use reencode::reencode;
 
 struct Shared(Libssl);
 // SAFETY: function pointers into libssl/libcrypto, which are thread-safe to call, and an
@@ -26,7 +26,7 @@ static LIBSSL: OnceLock<Shared> = OnceLock::new();
 fuzz_target!(|data: &[u8]| {
     let lib = &LIBSSL.get_or_init(|| Shared(Libssl::load())).0;
     let oracle = lib.run(data);
-    let ours = der::decode(data);
+    let ours = decode(data);
     match (oracle, ours) {
         (
             Oracle::Accepted {

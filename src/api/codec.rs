@@ -170,13 +170,11 @@ fn decode(
     // SAFETY: *pp holds `length` bytes, by the API's contract; a negative length is
     // an empty input (refused as OpenSSL refuses it).
     let input = unsafe { std::slice::from_raw_parts(*pp, usize::try_from(length).unwrap_or(0)) };
-    let decoded = match der::decode(input) {
-        Ok(d) => d,
-        Err(e) => {
-            raise_decode_error(&e);
-            return null;
-        }
-    };
+    let mut decoded = der::Decoded::default();
+    if let Err(e) = der::decode_into(input, &mut decoded) {
+        raise_decode_error(&e);
+        return null;
+    }
     let consumed = decoded.consumed;
     // SAFETY: time(NULL) only reads the clock.
     let now = unsafe { libc::time(std::ptr::null_mut()) } as i64;

@@ -72,7 +72,7 @@ static COMP_BYTES: [u8; 256] = {
 /// The Z-types are left out when zero; kex_group (plain UINT32) and session_id_context are
 /// always written; strings and buffers when present; key_arg never.
 #[inline(always)]
-fn element<'s>(s: &'s SessionData, code: &'s [u8; 2], t: &Template) -> Option<Elem<'s>> {
+fn value<'s>(s: &'s SessionData, code: &'s [u8; 2], t: &Template) -> Option<Elem<'s>> {
     let int = |v: Int| match t.ty {
         Ty::Int(_, true) if v.bits() == 0 => None,
         _ => Some(Elem::Int(v)),
@@ -118,6 +118,25 @@ fn element<'s>(s: &'s SessionData, code: &'s [u8; 2], t: &Template) -> Option<El
     }
 }
 
+/// Call `f` with the tagging and value of every element i2d writes for `s`, in template
+/// order: one straight-line `SESSION[I]` per template, so that each is compiled for its own
+/// field (no loop over the table, no array of elements at run time).
+#[inline(always)]
+fn each_element<'s>(s: &'s SessionData, code: &'s [u8; 2], mut f: impl FnMut(Tagging, Elem<'s>)) {
+    macro_rules! each {
+        ($($i:literal)*) => {
+            const _: () = assert!(SESSION.len() == [$($i),*].len(), "one index per template");
+            $(
+                let t = const { SESSION[$i] };
+                if let Some(e) = value(s, code, &t) {
+                    f(t.tagging, e);
+                }
+            )*
+        };
+    }
+    each!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24);
+}
+
 /// The length of the universal TLV that holds `e` (the inner element under `[n] EXPLICIT`).
 #[inline(always)]
 fn inner_len(e: &Elem<'_>) -> usize {
@@ -128,12 +147,13 @@ fn inner_len(e: &Elem<'_>) -> usize {
     }
 }
 
-/// The length of element `e` of template `t` (tag numbers are below 31: one identifier byte).
+/// The length of element `e` tagged `tagging` (tag numbers are below 31: one identifier
+/// byte).
 #[inline(always)]
-fn element_len(t: &Template, e: &Elem<'_>) -> usize {
-    match (t.tagging, e) {
-        (Tagging::Explicit(_), e) => tlv_len(inner_len(e)),
-        (_, e) => inner_len(e),
+fn element_len(tagging: Tagging, e: &Elem<'_>) -> usize {
+    match tagging {
+        Tagging::Explicit(_) => tlv_len(inner_len(e)),
+        _ => inner_len(e),
     }
 }
 
@@ -147,11 +167,7 @@ impl<'s> Encoder<'s> {
         };
         let code = (id as u16).to_be_bytes();
         let mut body = 0;
-        for t in &SESSION {
-            if let Some(e) = element(s, &code, t) {
-                body += element_len(t, &e);
-            }
-        }
+        each_element(s, &code, |tagging, e| body += element_len(tagging, &e));
         Some(Encoder { s, code, body })
     }
 
@@ -171,11 +187,8 @@ impl<'s> Encoder<'s> {
         let mut w = W { buf: out, pos: 0 };
         w.byte(0x30);
         w.len(self.body);
-        for t in &SESSION {
-            let Some(e) = element(self.s, &self.code, t) else {
-                continue;
-            };
-            match t.tagging {
+        each_element(self.s, &self.code, |tagging, e| {
+            match tagging {
                 Tagging::Plain => {}
                 Tagging::Implicit(n) => {
                     // Primitive: the content goes straight under the tag.
@@ -185,7 +198,7 @@ impl<'s> Encoder<'s> {
                     w.byte(0x80 | n as u8);
                     w.len(b.len());
                     w.put(b);
-                    continue;
+                    return;
                 }
                 Tagging::Explicit(n) => {
                     w.byte(0xA0 | n as u8);
@@ -197,7 +210,7 @@ impl<'s> Encoder<'s> {
                 Elem::Bytes(b) => w.octets(b),
                 Elem::Cert(c) => w.put(c),
             }
-        }
+        });
         debug_assert_eq!(w.pos, w.buf.len());
     }
 }

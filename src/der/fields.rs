@@ -3,6 +3,10 @@
 //! has which tag; the template decoder, the fast path and the encoder all read it.
 
 use super::ber::IntKind;
+use Field::*;
+use IntKind::*;
+use Tagging::{Explicit, Implicit, Plain};
+use Ty::{Cert, Int, Octets};
 
 /// A field of the session SEQUENCE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -69,11 +73,6 @@ pub(super) struct Template {
 const fn t(field: Field, tagging: Tagging, ty: Ty) -> Template {
     Template { field, tagging, ty }
 }
-
-use Field::*;
-use IntKind::*;
-use Tagging::{Explicit, Implicit, Plain};
-use Ty::{Cert, Int, Octets};
 
 /// `SSL_SESSION_ASN1`, in template order.
 pub(super) const SESSION: [Template; 25] = [

@@ -68,36 +68,35 @@ pub use encode::{encode, encoded_len, Encoder};
 pub use error::*;
 pub use session::{install, Decoded, DECODED_DEFAULT_TIMEOUT};
 
-/// Decode and check a session exactly as OpenSSL 3.0's `d2i_SSL_SESSION` does, without
-/// installing anything (`install` does that). `Ok` means 3.0 would return a session.
-/// Canonical DER takes the fast path; everything else (and every input 3.0 refuses) the
-/// template decoder.
+/// Decode and check a session exactly as OpenSSL 3.0's `d2i_SSL_SESSION` does, into `d`
+/// (which must be fresh from `Decoded::default()`), without installing anything (`install`
+/// does that). `Ok` means 3.0 would return a session. Canonical DER takes the fast path;
+/// everything else (and every input 3.0 refuses) the template decoder. (Into the caller's
+/// `Decoded`, which is a few hundred bytes, so that the hot path never copies one.)
 #[inline]
-pub fn decode(input: &[u8]) -> Result<Decoded<'_>, DecodeError> {
-    let mut d = Decoded::default();
-    if decode_fast_inner(input, &mut d).is_none() {
-        d = Decoded::default();
-        decode_asn1(input, &mut d)?;
+pub fn decode_into<'a>(input: &'a [u8], d: &mut Decoded<'a>) -> Result<(), DecodeError> {
+    if decode_fast_inner(input, d).is_none() {
+        *d = Decoded::default();
+        decode_asn1(input, d)?;
     }
-    check(&mut d)?;
-    Ok(d)
+    check(d)
 }
 
 /// What `decode_cross_checked` found.
 #[doc(hidden)]
 #[derive(Debug)]
 pub struct CrossChecked<'a> {
-    /// What `decode` gives.
+    /// What `decode_into` gives.
     pub result: Result<Decoded<'a>, DecodeError>,
     /// Whether the fast path took the input.
     pub fast_path: bool,
 }
 
-/// For tests and fuzzing: `decode`, checked against the template decoder alone. When the
-/// fast path takes the input, the template values it read must be the template decoder's
-/// (the same `Decoded`, borrowed or owned alike); and `decode` must give what the template
-/// decoder then the checks give (the same value or the same error). `Err` says how they
-/// differ.
+/// For tests and fuzzing: `decode_into` a new `Decoded`, checked against the template
+/// decoder alone. When the fast path takes the input, the template values it read must be
+/// the template decoder's (the same `Decoded`, borrowed or owned alike); and `decode_into`
+/// must give what the template decoder then the checks give (the same value or the same
+/// error). `Err` says how they differ.
 #[doc(hidden)]
 pub fn decode_cross_checked(input: &[u8]) -> Result<CrossChecked<'_>, String> {
     let mut fast = Decoded::default();
@@ -120,10 +119,11 @@ pub fn decode_cross_checked(input: &[u8]) -> Result<CrossChecked<'_>, String> {
         }
     }
     let faithful = template.and_then(|mut d| check(&mut d).map(|()| d));
-    let result = decode(input);
+    let mut ours = Decoded::default();
+    let result = decode_into(input, &mut ours).map(|()| ours);
     if result != faithful {
         return Err(format!(
-            "decode gave {result:?}, the template decoder and the checks {faithful:?}"
+            "decode_into gave {result:?}, the template decoder and the checks {faithful:?}"
         ));
     }
     Ok(CrossChecked { result, fast_path })

@@ -72,7 +72,8 @@ fn with(ver: i128, sslv: i128, cipher: &[u8], sid: &[u8], mk: &[u8], extra: &[Ve
     seq(&p)
 }
 
-/// `super::decode`, checked against the template decoder alone (`decode_cross_checked`):
+/// `decode_into` a new `Decoded`, checked against the template decoder alone
+/// (`decode_cross_checked`):
 /// the same result (value or error), and when the fast path takes the input, the same
 /// template values. Every test below decodes through this.
 fn decode(input: &[u8]) -> Result<Decoded<'_>, DecodeError> {
