@@ -1,5 +1,5 @@
 //! `i2d_SSL_SESSION` / `d2i_SSL_SESSION`: OpenSSL 3.0's session DER, byte for byte, with
-//! its calling conventions. The codec itself is the safe `der.rs`.
+//! its calling conventions. The codec itself is the safe `der/`.
 
 use crate::der::{self, Encoder};
 use crate::ffi::{guard, with_session};

@@ -1,4 +1,10 @@
-//! How decoding fails: the error OpenSSL 3.0's `d2i_SSL_SESSION` leaves, as codes.
+//! How decoding fails: the error OpenSSL 3.0's `d2i_SSL_SESSION` leaves, as codes. This
+//! module says what to queue (`DecodeError::queued`); queuing it on libcrypto is the
+//! C-facing side's job (`api/codec.rs`).
+
+// ---- Error codes: begin ------------------------------------------------------------------
+// OpenSSL 3.0's values (err.h, sslerr.h, asn1err.h) for every code the codec reports; the
+// only copy in `der/`, kept together so that it can move whole to one home for all codes.
 
 /// `ERR_LIB_SSL`.
 pub const ERR_LIB_SSL: i32 = 20;
@@ -46,6 +52,8 @@ pub mod asn1 {
     pub const TOO_SMALL: i32 = 224;
     pub const ILLEGAL_NEGATIVE_VALUE: i32 = 226;
 }
+
+// ---- Error codes: end --------------------------------------------------------------------
 
 /// Why `d2i_SSL_SESSION` fails without queuing any error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -66,7 +66,7 @@ use std::borrow::Cow;
 // same data. The unit tests (every `decode` in them, and
 // `fast_path_matches_template_decoder_on_random_sessions`) and `tests/der_corpus.rs` (corpus,
 // mutants, `DER_EXTRA`) run every input they build through `decode_cross_checked`, which
-// compares the fast path with `decode_asn1`, and `decode` with the template decoder then
+// compares the fast path with `decode_asn1`, and `decode_into` with the template decoder then
 // `check`.
 
 /// The element at the start of window `w` when its length is in minimal definite form

@@ -12,7 +12,7 @@ fn int_kind_of(t: u32) -> Option<IntKind> {
     }
 }
 
-// --- the canonical-DER fast path (every `decode` above is also checked against the
+// --- the canonical-DER fast path (every `decode` in tests/mod.rs is also checked against the
 // template decoder; these make sure both paths are really exercised)
 
 #[test]

@@ -259,6 +259,50 @@ fn real_sessions_roundtrip() {
     assert_eq!(s3.flags, 0);
 }
 
+// --- the error a rejected input leaves, and the field table
+
+#[test]
+fn queued_errors_come_first_then_nested() {
+    let queued = |e: DecodeError| e.queued().collect::<Vec<_>>();
+    assert_eq!(
+        queued(asn1(asn1::WRONG_TAG)),
+        [
+            (ERR_LIB_ASN1, asn1::WRONG_TAG),
+            (ERR_LIB_ASN1, ERR_R_NESTED_ASN1_ERROR)
+        ]
+    );
+    assert_eq!(
+        queued(asn1_top(asn1::TOO_SMALL)),
+        [(ERR_LIB_ASN1, asn1::TOO_SMALL)]
+    );
+    assert_eq!(
+        queued(ssl(SSL_R_BAD_LENGTH)),
+        [(ERR_LIB_SSL, SSL_R_BAD_LENGTH)]
+    );
+    assert_eq!(queued(DecodeError::Silent(Silent::SessionIdTooLong)), []);
+    // ERR_PACK(13, 0, 168), then ERR_PACK(13, 0, 266 | ERR_RFLAG_COMMON).
+    assert_eq!(asn1(asn1::WRONG_TAG).first_error(), 0x0680_00A8);
+    assert_eq!(asn1(asn1::WRONG_TAG).last_error(), 0x0688_010A);
+    assert_eq!(asn1_top(asn1::TOO_SMALL).last_error(), 0x0680_00E0);
+    assert_eq!(DecodeError::Silent(Silent::SidCtxTooLong).last_error(), 0);
+}
+
+#[test]
+fn tag_lookup_matches_the_field_table() {
+    use super::fields::{tagged, Tagging, BY_TAG, MAX_TAG, N_PLAIN, SESSION};
+    assert_eq!((N_PLAIN, MAX_TAG, SESSION.len()), (5, 19, 25));
+    for n in 0..=MAX_TAG {
+        let (i, id) = BY_TAG[n as usize];
+        let t = tagged(n);
+        assert_eq!(t.field, SESSION[i].field);
+        match t.tagging {
+            Tagging::Implicit(m) => assert_eq!((m, id), (n, 0x80 | n as u8)),
+            Tagging::Explicit(m) => assert_eq!((m, id), (n, 0xA0 | n as u8)),
+            Tagging::Plain => panic!("tag {n} points at a plain template"),
+        }
+    }
+}
+
 // --- what d2i accepts and refuses, rule by rule
 
 #[test]
