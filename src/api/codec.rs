@@ -183,20 +183,20 @@ fn decode(
             der::install(&decoded, &mut s.data().write(), now);
             s
         }
-        None => {
-            match Session::create_then(|| SessionData::new(now), |d| der::install(&decoded, d, now))
-            {
-                Some(s) => s,
-                None => {
-                    crypto::raise(
-                        crypto::ERR_LIB_SSL,
-                        crypto::ERR_R_MALLOC_FAILURE,
-                        c"d2i_SSL_SESSION",
-                    );
-                    return null;
-                }
+        None => match Session::create_then(
+            || SessionData::new(now),
+            |session| der::install(&decoded, session, now),
+        ) {
+            Some(s) => s,
+            None => {
+                crypto::raise(
+                    crypto::ERR_LIB_SSL,
+                    crypto::ERR_R_MALLOC_FAILURE,
+                    c"d2i_SSL_SESSION",
+                );
+                return null;
             }
-        }
+        },
     };
     // SAFETY: as above.
     unsafe {
