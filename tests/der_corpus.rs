@@ -11,161 +11,25 @@
 //! Inputs: the 668 files of `tests/corpus/` (relative to the crate), then deterministic
 //! mutations of real sessions (`DER_FUZZ_ITERS`, default 10000).
 //!
-//! Every input is also decoded by the template decoder alone (`der::decode_faithful`), which
-//! must give exactly what `der::decode` gives (same `Decoded`, or the same error); and when the
-//! canonical-DER fast path takes an input, the template values it read must equal the template
-//! decoder's. The reports count the inputs the fast path took.
+//! Every input is also decoded by the template decoder alone (`der::decode_cross_checked`),
+//! which must give exactly what `der::decode_into` gives (same `Decoded`, or the same error); and
+//! when the canonical-DER fast path takes an input, the template values it read must equal the
+//! template decoder's. The reports count the inputs the fast path took.
 //!
 //! A session whose cipher libssl knows and our table lacks is a mismatch. The mutations
 //! keep each seed's own cipher, so they cover the spread of ciphers in the corpus.
 
 use ssl_session::der::{self, DecodeError, Silent};
-use std::ffi::{c_char, c_int, c_long, c_void, CStr};
+use std::ffi::c_long;
 use std::path::{Path, PathBuf};
 
-type D2i = unsafe extern "C" fn(*mut *mut c_void, *mut *const u8, c_long) -> *mut c_void;
-type I2d = unsafe extern "C" fn(*const c_void, *mut *mut u8) -> c_int;
-type Free = unsafe extern "C" fn(*mut c_void);
-type GetTime = unsafe extern "C" fn(*const c_void) -> c_long;
-type ErrVoid = unsafe extern "C" fn();
-type ErrPeek = unsafe extern "C" fn() -> std::ffi::c_ulong;
-
-struct Libssl {
-    d2i: D2i,
-    i2d: I2d,
-    free: Free,
-    get_time: GetTime,
-    err_clear: ErrVoid,
-    err_first: ErrPeek,
-    err_last: ErrPeek,
-    cipher_find: unsafe extern "C" fn(*const c_void, *const u8) -> *const c_void,
-    ssl: *mut c_void,
-}
-
-fn open(path: &CStr) -> *mut c_void {
-    // SAFETY: dlopen with a valid C string; RTLD_LOCAL keeps its symbols out of our scope.
-    let h = unsafe { libc::dlopen(path.as_ptr(), libc::RTLD_NOW | libc::RTLD_LOCAL) };
-    assert!(!h.is_null(), "cannot dlopen {path:?}");
-    h
-}
-
-fn sym<T: Copy>(h: *mut c_void, name: &CStr) -> T {
-    // SAFETY: dlsym with a valid handle and name.
-    let p = unsafe { libc::dlsym(h, name.as_ptr()) };
-    assert!(!p.is_null(), "missing symbol {name:?}");
-    assert_eq!(std::mem::size_of::<T>(), std::mem::size_of::<*mut c_void>());
-    // SAFETY: T is the function pointer type of this symbol's C prototype.
-    unsafe { std::mem::transmute_copy(&p) }
-}
-
-/// The file that defines the function at `f` (to prove it is the system libssl).
-fn defining_file(f: *const c_void) -> String {
-    let mut info: libc::Dl_info = unsafe { std::mem::zeroed() };
-    // SAFETY: dladdr only reads the loader's tables.
-    let ok = unsafe { libc::dladdr(f, &mut info) };
-    assert!(ok != 0 && !info.dli_fname.is_null());
-    // SAFETY: dli_fname is a NUL-terminated path owned by the loader.
-    unsafe { CStr::from_ptr(info.dli_fname as *const c_char) }
-        .to_string_lossy()
-        .into_owned()
-}
-
-impl Libssl {
-    fn load() -> Libssl {
-        let ssl = open(c"/usr/lib/x86_64-linux-gnu/libssl.so.3");
-        let crypto = open(c"/usr/lib/x86_64-linux-gnu/libcrypto.so.3");
-        let l = Libssl {
-            d2i: sym(ssl, c"d2i_SSL_SESSION"),
-            i2d: sym(ssl, c"i2d_SSL_SESSION"),
-            free: sym(ssl, c"SSL_SESSION_free"),
-            get_time: sym(ssl, c"SSL_SESSION_get_time"),
-            err_clear: sym(crypto, c"ERR_clear_error"),
-            err_first: sym(crypto, c"ERR_peek_error"),
-            err_last: sym(crypto, c"ERR_peek_last_error"),
-            cipher_find: sym(ssl, c"SSL_CIPHER_find"),
-            ssl: std::ptr::null_mut(),
-        };
-        let method: unsafe extern "C" fn() -> *const c_void = sym(ssl, c"TLS_method");
-        let ctx_new: unsafe extern "C" fn(*const c_void) -> *mut c_void = sym(ssl, c"SSL_CTX_new");
-        let ssl_new: unsafe extern "C" fn(*mut c_void) -> *mut c_void = sym(ssl, c"SSL_new");
-        // SAFETY: plain libssl constructors; both objects live until the process exits.
-        let l = Libssl {
-            ssl: unsafe { ssl_new(ctx_new(method())) },
-            ..l
-        };
-        assert!(!l.ssl.is_null());
-        let file = defining_file(l.d2i as *const c_void);
-        assert!(
-            file.contains("libssl.so.3"),
-            "d2i_SSL_SESSION resolved to {file}"
-        );
-        let version: unsafe extern "C" fn(c_int) -> *const c_char = sym(crypto, c"OpenSSL_version");
-        // SAFETY: OpenSSL_version(0) returns a static string.
-        let v = unsafe { CStr::from_ptr(version(0)) }
-            .to_string_lossy()
-            .into_owned();
-        assert!(v.starts_with("OpenSSL 3.0."), "unexpected {v}");
-        l
-    }
-
-    /// Whether libssl's d2i knows cipher `code` (`SSL_CIPHER_find` uses the same table).
-    fn knows_cipher(&self, code: [u8; 2]) -> bool {
-        // SAFETY: a live SSL and a 2-byte buffer.
-        !unsafe { (self.cipher_find)(self.ssl, code.as_ptr()) }.is_null()
-    }
-
-    fn run(&self, input: &[u8]) -> Oracle {
-        let mut p = input.as_ptr();
-        // SAFETY: plain libssl/libcrypto calls on buffers we own; the session is freed here.
-        unsafe {
-            (self.err_clear)();
-            let before = libc::time(std::ptr::null_mut()) as i64;
-            let s = (self.d2i)(std::ptr::null_mut(), &mut p, input.len() as c_long);
-            if s.is_null() {
-                let r = Oracle::Rejected {
-                    first: (self.err_first)() as u32,
-                    last: (self.err_last)() as u32,
-                };
-                (self.err_clear)();
-                return r;
-            }
-            let consumed = p as usize - input.as_ptr() as usize;
-            let time = (self.get_time)(s) as i64;
-            let clock = (before, libc::time(std::ptr::null_mut()) as i64);
-            let n = (self.i2d)(s, std::ptr::null_mut());
-            let mut der = vec![0u8; n.max(0) as usize];
-            let mut q = der.as_mut_ptr();
-            let m = (self.i2d)(s, &mut q);
-            assert_eq!(n, m);
-            (self.free)(s);
-            Oracle::Accepted {
-                consumed,
-                time,
-                clock,
-                der,
-            }
-        }
-    }
-}
+#[path = "common/libssl_oracle.rs"]
+mod oracle;
+use oracle::{hex, Libssl, Oracle};
 
 /// The "now" our decoder gets: 2001-09-09, the time of no input (checked) and never the
 /// clock, so that where it shows up we know our decoder found no time in the input.
 const NOW: i64 = 1_000_000_000;
-
-#[derive(Debug)]
-enum Oracle {
-    Accepted {
-        consumed: usize,
-        time: i64,
-        /// The clock (seconds) just before and just after libssl's d2i.
-        clock: (i64, i64),
-        der: Vec<u8>,
-    },
-    Rejected {
-        first: u32,
-        last: u32,
-    },
-}
 
 #[derive(Default, Debug)]
 struct Tally {
@@ -184,11 +48,16 @@ impl Tally {
     fn check(&mut self, lib: &Libssl, name: &str, input: &[u8]) {
         self.total += 1;
         let oracle = lib.run(input);
-        let ours = der::decode(input);
-        if let Some(why) = self.fast_path_disagrees(input, &ours) {
-            self.push_mismatch(name, input, why);
-            return;
-        }
+        let ours = match der::decode_cross_checked(input) {
+            Ok(c) => {
+                self.fast += usize::from(c.fast_path);
+                c.result
+            }
+            Err(why) => {
+                self.push_mismatch(name, input, why);
+                return;
+            }
+        };
         let bad = match (&oracle, ours) {
             (
                 Oracle::Accepted {
@@ -203,7 +72,7 @@ impl Tally {
                 self.ciphers.insert(d.cipher_id());
                 let used = d.consumed;
                 let mut s = der::SessionData::new(NOW);
-                der::apply(&d, &mut s, NOW);
+                der::install(&d, &mut s, NOW);
                 let libssl_used_now = clock.0 <= *time && *time <= clock.1;
                 let time_bad = if *time == NOW {
                     Some(format!(
@@ -277,34 +146,6 @@ impl Tally {
         }
     }
 
-    /// `decode` (fast path first) against the template decoder alone; `Some(why)` when they
-    /// differ in any way.
-    fn fast_path_disagrees(
-        &mut self,
-        input: &[u8],
-        ours: &Result<der::Decoded<'_>, DecodeError>,
-    ) -> Option<String> {
-        let mut fast = der::Decoded::default();
-        if der::decode_fast_asn1(input, &mut fast) {
-            self.fast += 1;
-            match der::decode_faithful_asn1(input) {
-                Ok(slow) if slow == fast => {}
-                Ok(slow) => {
-                    return Some(format!(
-                        "fast path read {fast:?}, template decoder {slow:?}"
-                    ))
-                }
-                Err(e) => {
-                    return Some(format!(
-                        "fast path read {fast:?}, template decoder failed: {e:?}"
-                    ))
-                }
-            }
-        }
-        let faithful = der::decode_faithful(input);
-        (faithful != *ours).then(|| format!("decode gave {ours:?}, decode_faithful {faithful:?}"))
-    }
-
     fn push_mismatch(&mut self, name: &str, input: &[u8], why: String) {
         if self.mismatches.len() < 20 {
             self.mismatches
@@ -334,10 +175,6 @@ impl Tally {
             self.mismatches.len()
         );
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02X}")).collect()
 }
 
 fn corpus_dir() -> PathBuf {
@@ -497,7 +334,7 @@ fn mutations_match_libssl() {
     assert!(t.ciphers.len() >= 10, "ciphers covered: {:?}", t.ciphers);
 }
 
-/// S1, S2, S3 (contract §14.6), G1, G2 (§14.7) and G3-like (every tag [1]..[19] but [3]).
+/// S1, S2, S3 (real sessions), G1, G2 (golden vectors) and G3 (every tag [1]..[19] but [3]).
 const SEEDS_HEX: &[&str] = &[SEED_S1, SEED_S2, SEED_S3, SEED_G1, SEED_G2, SEED_G3];
 
 include!("data/der_vectors.rs");
@@ -552,9 +389,10 @@ fn bench_against_libssl() {
         },
     );
     let our_d2i = time("ours decode+apply+drop (S1)", 200_000, &mut || {
-        let d = der::decode(black_box(&s1)).unwrap();
+        let mut d = der::Decoded::default();
+        der::decode_into(black_box(&s1), &mut d).unwrap();
         let mut s = der::SessionData::new(0);
-        der::apply(&d, &mut s, 0);
+        der::install(&d, &mut s, 0);
         black_box(&s);
     });
     // i2d of the same session.
@@ -566,9 +404,10 @@ fn bench_against_libssl() {
         assert_eq!((lib.i2d)(ls, &mut q) as usize, s1.len());
     });
     unsafe { (lib.free)(ls) };
-    let d = der::decode(&s1).unwrap();
+    let mut d = der::Decoded::default();
+    der::decode_into(&s1, &mut d).unwrap();
     let mut s = der::SessionData::new(0);
-    der::apply(&d, &mut s, 0);
+    der::install(&d, &mut s, 0);
     let our_i2d = time("ours encoded_len + write (S1)", 1_000_000, &mut || {
         let e = der::Encoder::new(black_box(&s)).unwrap();
         e.write(&mut buf[..e.len()]);

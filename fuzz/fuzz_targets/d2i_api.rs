@@ -3,9 +3,9 @@
 //! passed: NULL, pointing at NULL, or pointing at an existing session (one of the
 //! real/golden vectors) to be reused in place. Trailing bytes change the length, not the
 //! session, so the fuzzer reaches every mode from any seed.
-//! Checks: the verdict and the first queued error are `der::decode`'s; on success `*pp`
+//! Checks: the verdict and the first queued error are the codec's (`codec::decode`); on success `*pp`
 //! advances by `consumed`, the session returned is `*a` (the reused one when given), and its
-//! i2d is `der::reencode(input, its time)`; on failure NULL, `*pp` and `*a` unchanged, and a
+//! i2d is `reencode(input, its time)`; on failure NULL, `*pp` and `*a` unchanged, and a
 //! reused `*a` still re-encodes to the same bytes as before.
 #![no_main]
 
@@ -13,7 +13,9 @@ use libfuzzer_sys::fuzz_target;
 use ssl_session::capi::accessors::SSL_SESSION_get_time;
 use ssl_session::capi::codec::{d2i_SSL_SESSION, i2d_SSL_SESSION};
 use ssl_session::capi::lifecycle::SSL_SESSION_free;
-use ssl_session::der;
+
+mod codec;
+use codec::{decode, reencode};
 use ssl_session::capi::SSL_SESSION;
 use std::ffi::{c_long, c_ulong};
 use std::ptr::null_mut;
@@ -69,7 +71,7 @@ fuzz_target!(|data: &[u8]| {
     let mut slot: *mut SSL_SESSION = base;
     let a: *mut *mut SSL_SESSION = if how == 0 { null_mut() } else { &mut slot };
 
-    let expected = der::decode(input);
+    let expected = decode(input);
     let mut p = input.as_ptr();
     // SAFETY: plain libcrypto error-queue calls.
     unsafe { ERR_clear_error() };
@@ -81,7 +83,7 @@ fuzz_target!(|data: &[u8]| {
         Err(e) => {
             assert!(
                 got.is_null(),
-                "d2i accepts what der::decode rejects ({e:?})"
+                "d2i accepts what der::decode_into rejects ({e:?})"
             );
             assert_eq!(err, e.first_error(), "queued error for {e:?}");
             assert_eq!(p, input.as_ptr(), "*pp moved on failure");
@@ -98,7 +100,7 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Ok(d) => {
-            assert!(!got.is_null(), "d2i rejects what der::decode accepts");
+            assert!(!got.is_null(), "d2i rejects what der::decode_into accepts");
             assert_eq!(err, 0, "error queued on success");
             assert_eq!(p as usize - input.as_ptr() as usize, d.consumed);
             if how != 0 {
@@ -108,7 +110,7 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(got, base, "*a was not reused");
             }
             let now = SSL_SESSION_get_time(got) as i64;
-            let (_, want) = der::reencode(input, now).expect("decoded once");
+            let (_, want) = reencode(input, now).expect("decoded once");
             let have = i2d(got);
             assert!(
                 have == want,

@@ -123,6 +123,14 @@ pub extern "C" fn d2i_ours(
     ))
 }
 
+/// Queue `e` on libcrypto's error queue as 3.0's `d2i_SSL_SESSION` does (the codec only
+/// says what to queue).
+pub(crate) fn raise_decode_error(e: &der::DecodeError) {
+    for (lib, reason) in e.queued() {
+        libcrypto::raise(lib, reason, c"d2i_SSL_SESSION");
+    }
+}
+
 /// The decoding itself, into `target` (reused) or a new session.
 fn decode(
     target: Option<&'static Session>,
@@ -136,7 +144,7 @@ fn decode(
     let input = unsafe { std::slice::from_raw_parts(*pp, usize::try_from(length).unwrap_or(0)) };
     let mut decoded = der::Decoded::default();
     if let Err(e) = der::decode_into(input, &mut decoded) {
-        e.raise();
+        raise_decode_error(&e);
         return null;
     }
     let consumed = decoded.consumed;
@@ -144,12 +152,12 @@ fn decode(
     let now = unsafe { libc::time(std::ptr::null_mut()) } as i64;
     let s = match target {
         Some(s) => {
-            der::apply(&decoded, &mut s.data().write(), now);
+            der::install(&decoded, &mut s.data().write(), now);
             s
         }
         None => match Session::create_then(
             || SessionData::new(now),
-            |d| der::install_into(&decoded, now, d),
+            |session| der::install(&decoded, session, now),
         ) {
             Some(s) => s,
             None => {

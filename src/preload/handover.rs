@@ -148,7 +148,9 @@ pub fn to_libssl(s: &'static Session) -> Option<*mut SSL_SESSION> {
         // resumable (ID and ticket), so that it is refused as ours would be. (Through
         // the codec rather than a clone: a second clone site slows SSL_SESSION_dup.)
         let mut c = crate::model::session::SessionData::new(0);
-        crate::der::apply(&crate::der::decode(&der).ok()?, &mut c, 0);
+        let mut d = crate::der::Decoded::default();
+        crate::der::decode_into(&der, &mut d).ok()?;
+        crate::der::install(&d, &mut c, 0);
         c.session_id = Default::default();
         c.ticket = None;
         let mut again = Vec::new();

@@ -1,7 +1,8 @@
-// Test vectors shared by src/der.rs unit tests and tests/der_corpus.rs (hex; non-hex ignored).
-// S1-S3: the real sessions of contract §14.6. G1, G2: the golden vectors of §14.7.
-// G3: an "every field" input in the spirit of §14.7 G3 (tags [1]..[19] except [3], an
-// explicit [5] 0, cipher 1301); G3_I2D: what libssl 3.0.19 re-encodes it to ([5] 0 dropped).
+// Test vectors shared by the src/der/ unit tests and tests/der_corpus.rs (hex; non-hex ignored).
+// S1-S3: real sessions written by libssl (two TLS 1.2, one TLS 1.3, each with its peer
+// certificate). G1, G2: golden encodings of sessions built field by field. G3: an "every
+// field" input (tags [1]..[19] except [3], an explicit [5] 0, cipher 1301); G3_I2D: what
+// libssl 3.0.19 re-encodes it to ([5] 0 dropped).
 
 #[allow(dead_code)]
 const SEED_S1: &str = concat!(
