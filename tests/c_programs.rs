@@ -1,5 +1,6 @@
-//! The C programs of tests-c/, linked against libssl_session.so as a C user would, and
-//! against (or preloaded next to) the system libssl where OpenSSL defines the behaviour.
+//! The C programs of tests-c/ (compiled to objects by tests-c/build.rs, a dev-dependency,
+//! so only for the tests), linked against libssl_session.so as a C user would, and against
+//! (or preloaded next to) the system libssl where OpenSSL defines the behaviour.
 
 mod common;
 use common::*;
