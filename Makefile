@@ -1,10 +1,13 @@
 # ssl-session: build, test, demo, benchmark and install (GNU make).
 #
-#   make            cargo build --release, and check that include/ssl.h is current
+#   make            cargo build --release, and check that include/ssl.h and
+#                   docs/api-coverage.md are current (tools/gen; compiles no C)
 #   make header     regenerate include/ssl.h (commit it)
+#   make docs       regenerate docs/api-coverage.md from exports.txt (commit it)
 #   make demo       build, then compile and run the examples (demo.c, inspect.c,
 #                   psk_session.c) against the library
-#   make check      the whole test suite (cargo test --release: Rust, C programs, valgrind)
+#   make check      the whole test suite (cargo test --release: Rust, C programs, valgrind);
+#                   the C test programs are compiled here only (tests-c/, a dev-dependency)
 #   make fleet      only tests/fleet.rs, with its report: two Apache httpd (mod_ssl), one
 #                   preloaded, sharing a memcached session cache (needs apache2, memcached)
 #   make bench      build, then run bench/bench.c: libssl and ours side by side;
@@ -59,10 +62,15 @@ endef
 
 DEMO_CFLAGS ?= -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra
 
-.PHONY: all build header demo check fleet bench install uninstall clean
+.PHONY: all build header docs demo check fleet bench install uninstall clean
+
+# The generator of include/ssl.h and docs/api-coverage.md (tools/gen), in the release
+# profile: it shares its cbindgen build with the tests' (make check).
+GEN = $(CARGO) run --release --quiet -p ssl-session-gen --
 
 all: build
-	$(CARGO) test --release --test header
+	$(GEN) header --check
+	$(GEN) docs --check
 
 # build.rs leaves the link $(SONAME) -> libssl_session.so beside the library, so programs
 # linked here with -lssl_session run (with -Wl,-rpath to this directory).
@@ -70,7 +78,10 @@ build:
 	$(CARGO) build --release
 
 header:
-	SSL_SESSION_WRITE_HEADER=1 $(CARGO) test --release --test header committed_header_is_current
+	$(GEN) header
+
+docs:
+	$(GEN) docs
 
 # The examples: demo.c (the API's tour), inspect.c (what a session file holds: the text of
 # openssl sess_id -text, and every getter) and psk_session.c (a TLS 1.3 PSK session file),

@@ -1,11 +1,12 @@
-// Links libcrypto (ex_data, the error queue, X509, BIO) and compiles the C test programs
-// in tests-c/, and the examples the tests run (examples/inspect.c, examples/psk_session.c),
-// to object files. A build script runs before the library exists, so the test
-// harness (tests/c_programs.rs) links those objects against the built libssl_session.so,
-// and against the system libssl for the differential runs, exactly as a C user would.
+// Links libcrypto (ex_data, the error queue, X509, BIO) and sets the SONAME. Nothing here
+// compiles C: the C test programs are compiled by the tests' own helper package (tests-c/,
+// a dev-dependency), so a plain or downstream `cargo build` never does.
 use std::path::Path;
 
 fn main() {
+    // Without this line cargo would rerun the script (and rebuild the library) on a change
+    // to any file of the package, the tests included.
+    println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rustc-link-lib=dylib=crypto");
     // The shared library's SONAME carries the major version: `make install` puts it under
     // libssl_session.so.<version>, with the links libssl_session.so.<major> (this name,
@@ -13,40 +14,6 @@ fn main() {
     let soname = format!("libssl_session.so.{}", env!("CARGO_PKG_VERSION_MAJOR"));
     println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,{soname}");
     soname_link(&soname);
-    println!("cargo:rerun-if-changed=tests-c");
-    // Examples that the tests run too (tests/inspect.rs, tests/openssl_sessions.rs).
-    println!("cargo:rerun-if-changed=examples/inspect.c");
-    println!("cargo:rerun-if-changed=examples/psk_session.c");
-    println!("cargo:rerun-if-changed=include/ssl.h");
-
-    let mut names: Vec<_> = std::fs::read_dir("tests-c")
-        .expect("tests-c/")
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "c"))
-        .collect();
-    names.push("examples/inspect.c".into());
-    names.push("examples/psk_session.c".into());
-    names.sort();
-    for src in names {
-        let stem = src.file_stem().unwrap().to_string_lossy().into_owned();
-        let objs = cc::Build::new()
-            .file(&src)
-            .include("include")
-            .flag("-std=c11")
-            .flag("-pthread")
-            .warnings(true)
-            .extra_warnings(true)
-            .warnings_into_errors(true)
-            .opt_level(1)
-            .debug(true)
-            .cargo_metadata(false)
-            .compile_intermediates();
-        let obj = objs.first().expect("one object per C file");
-        println!(
-            "cargo:rustc-env=CTEST_OBJ_{stem}={}",
-            Path::new(obj).display()
-        );
-    }
 }
 
 /// The link `<SONAME> -> libssl_session.so` in the directory cargo puts the library in

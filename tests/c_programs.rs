@@ -1,14 +1,10 @@
-//! The C programs of tests-c/, linked against libssl_session.so as a C user would, and
-//! against (or preloaded next to) the system libssl where OpenSSL defines the behaviour.
+//! The C programs of tests-c/ (compiled to objects by tests-c/build.rs, a dev-dependency,
+//! so only for the tests), linked against libssl_session.so as a C user would, and against
+//! (or preloaded next to) the system libssl where OpenSSL defines the behaviour.
 
 mod common;
 use common::*;
 use std::os::unix::process::ExitStatusExt;
-
-const LIFECYCLE: &str = env!("CTEST_OBJ_lifecycle");
-const MISUSE: &str = env!("CTEST_OBJ_misuse");
-const THREADS: &str = env!("CTEST_OBJ_threads");
-const WHICH_LIB: &str = env!("CTEST_OBJ_which_lib");
 
 #[test]
 fn our_library_never_links_libssl() {
@@ -21,7 +17,7 @@ fn our_library_never_links_libssl() {
         !needed.iter().any(|n| n.starts_with("libssl")),
         "{needed:?}"
     );
-    let exe = program("lifecycle", LIFECYCLE, Target::Ours);
+    let exe = program("lifecycle", Target::Ours);
     assert!(!needed_of(&exe).iter().any(|n| n.starts_with("libssl.so")));
 }
 
@@ -31,8 +27,8 @@ fn needed_of(p: &std::path::Path) -> Vec<String> {
 
 #[test]
 fn lifecycle_matches_libssl() {
-    let ours = run(&program("lifecycle", LIFECYCLE, Target::Ours), &[], &[]);
-    let real = run(&program("lifecycle", LIFECYCLE, Target::Libssl), &[], &[]);
+    let ours = run(&program("lifecycle", Target::Ours), &[], &[]);
+    let real = run(&program("lifecycle", Target::Libssl), &[], &[]);
     assert!(
         real.status.success() && ours.status.success(),
         "{}",
@@ -54,7 +50,7 @@ fn lifecycle_matches_libssl() {
 
 #[test]
 fn lifecycle_preloaded_into_a_libssl_program_matches() {
-    let exe = program("lifecycle", LIFECYCLE, Target::Libssl);
+    let exe = program("lifecycle", Target::Libssl);
     let real = run(&exe, &[], &[]);
     let pre = run_preloaded(&exe, &[], &[]);
     assert!(pre.status.success(), "{}", text(&pre.stderr));
@@ -63,7 +59,7 @@ fn lifecycle_preloaded_into_a_libssl_program_matches() {
 
 #[test]
 fn preload_binds_our_session_symbols() {
-    let exe = program("which_lib", WHICH_LIB, Target::Libssl);
+    let exe = program("which_lib", Target::Libssl);
     let plain = text(&run(&exe, &[], &[]).stdout);
     assert!(plain.contains("SSL_SESSION_new libssl.so.3"), "{plain}");
     let so = our_so();
@@ -98,7 +94,7 @@ fn preload_binds_our_session_symbols() {
 
 #[test]
 fn null_arguments_never_crash() {
-    let out = run(&program("misuse", MISUSE, Target::Ours), &["null"], &[]);
+    let out = run(&program("misuse", Target::Ours), &["null"], &[]);
     assert!(out.status.success(), "{out:?}");
     let o = text(&out.stdout);
     assert!(
@@ -204,7 +200,7 @@ fn check_report(
 
 #[test]
 fn misuse_aborts_with_one_line() {
-    let exe = program("misuse", MISUSE, Target::Ours);
+    let exe = program("misuse", Target::Ours);
     for &(case, func, what, victim) in CASES {
         let out = run(&exe, &[case], &[]);
         assert_eq!(out.status.signal(), Some(libc::SIGABRT), "{case}: {out:?}");
@@ -220,7 +216,7 @@ fn misuse_aborts_with_one_line() {
 
 #[test]
 fn misuse_in_warn_mode_reports_and_returns_the_error_value() {
-    let exe = program("misuse", MISUSE, Target::Ours);
+    let exe = program("misuse", Target::Ours);
     for &(case, func, what, victim) in CASES {
         let out = run(&exe, &[case], &[("SSL_SESSION_MISUSE", "warn")]);
         assert!(out.status.success(), "{case}: {out:?}");
@@ -242,7 +238,7 @@ fn misuse_in_warn_mode_reports_and_returns_the_error_value() {
 /// `quarantine.rs` documents) the slot is reused, so the case above can see reuse.
 #[test]
 fn quarantine_keeps_the_last_4096_frees_and_no_more() {
-    let exe = program("misuse", MISUSE, Target::Ours);
+    let exe = program("misuse", Target::Ours);
     let inside = run(
         &exe,
         &["quarantine", "4095"],
@@ -284,7 +280,7 @@ fn quarantine_keeps_the_last_4096_frees_and_no_more() {
 /// every round destroys the session twice.
 #[test]
 fn a_racing_double_free_is_reported_not_executed() {
-    let exe = program("race_free", env!("CTEST_OBJ_race_free"), Target::Ours);
+    let exe = program("race_free", Target::Ours);
     let rounds = 2000;
     for mode in ["never-shared", "shared"] {
         racing_double_frees(&exe, rounds, mode);
@@ -329,7 +325,7 @@ fn racing_double_frees(exe: &std::path::Path, rounds: usize, mode: &str) {
 #[test]
 fn threads_share_one_session_exactly() {
     for target in [Target::Ours, Target::Libssl] {
-        let out = run(&program("threads", THREADS, target), &["4", "500000"], &[]);
+        let out = run(&program("threads", target), &["4", "500000"], &[]);
         let o = text(&out.stdout);
         assert!(
             out.status.success(),
@@ -371,13 +367,9 @@ fn valgrind(exe: &std::path::Path, args: &[&str], env: &[(&str, &str)]) {
 
 #[test]
 fn valgrind_finds_no_errors_and_no_leaks() {
-    valgrind(&program("lifecycle", LIFECYCLE, Target::Ours), &[], &[]);
-    valgrind(
-        &program("threads", THREADS, Target::Ours),
-        &["4", "20000"],
-        &[],
-    );
-    let misuse = program("misuse", MISUSE, Target::Ours);
+    valgrind(&program("lifecycle", Target::Ours), &[], &[]);
+    valgrind(&program("threads", Target::Ours), &["4", "20000"], &[]);
+    let misuse = program("misuse", Target::Ours);
     valgrind(&misuse, &["null"], &[]);
     for &(case, ..) in CASES {
         valgrind(&misuse, &[case], &[("SSL_SESSION_MISUSE", "warn")]);
@@ -386,11 +378,7 @@ fn valgrind_finds_no_errors_and_no_leaks() {
 
 #[test]
 fn getters_setters_and_dup_from_many_threads_see_whole_values() {
-    let exe = program(
-        "threads_accessors",
-        env!("CTEST_OBJ_threads_accessors"),
-        Target::Ours,
-    );
+    let exe = program("threads_accessors", Target::Ours);
     let out = run(&exe, &["8", "100000"], &[]);
     let o = text(&out.stdout);
     assert!(out.status.success(), "{o} {}", text(&out.stderr));
@@ -403,7 +391,7 @@ fn getters_setters_and_dup_from_many_threads_see_whole_values() {
 
 #[test]
 fn every_accessor_matches_libssl() {
-    let o = same_output_as_libssl("api_diff", env!("CTEST_OBJ_api_diff"));
+    let o = same_output_as_libssl("api_diff");
     assert!(o.contains("errors after set1_id 33: 0A000198"), "{o}");
     assert!(o.contains("  TLS 1.3 print -> 1"), "{o}");
 }
@@ -430,11 +418,7 @@ fn results(out: &str) -> Vec<(String, String)> {
 
 #[test]
 fn every_function_takes_a_null_session_without_crashing() {
-    let exe = program(
-        "every_function",
-        env!("CTEST_OBJ_every_function"),
-        Target::Ours,
-    );
+    let exe = program("every_function", Target::Ours);
     let out = run(&exe, &["null"], &[]);
     let o = text(&out.stdout);
     assert!(
@@ -457,11 +441,7 @@ fn every_function_takes_a_null_session_without_crashing() {
 
 #[test]
 fn every_function_reports_a_freed_session_and_changes_nothing() {
-    let exe = program(
-        "every_function",
-        env!("CTEST_OBJ_every_function"),
-        Target::Ours,
-    );
+    let exe = program("every_function", Target::Ours);
     let out = run(&exe, &["freed"], &[("SSL_SESSION_MISUSE", "warn")]);
     let o = text(&out.stdout);
     assert!(
@@ -496,18 +476,18 @@ fn every_function_reports_a_freed_session_and_changes_nothing() {
 
 #[test]
 fn ex_data_in_depth_matches_libssl() {
-    let o = same_output_as_libssl("exdata_diff", env!("CTEST_OBJ_exdata_diff"));
+    let o = same_output_as_libssl("exdata_diff");
     assert!(o.contains("dup  idx=1 argl=1"), "{o}");
 }
 
 /// Run a C program linked against ours (no libssl in the process) and against libssl,
 /// require equal output line for line, run ours under valgrind, and return the output.
-fn same_output_as_libssl(name: &str, obj: &str) -> String {
-    let ours_exe = program(name, obj, Target::Ours);
+fn same_output_as_libssl(name: &str) -> String {
+    let ours_exe = program(name, Target::Ours);
     let no_libssl = !needed(&ours_exe).iter().any(|n| n.starts_with("libssl.so"));
     assert!(no_libssl, "{name}: libssl in our run");
     let ours = run(&ours_exe, &[], &[]);
-    let real = run(&program(name, obj, Target::Libssl), &[], &[]);
+    let real = run(&program(name, Target::Libssl), &[], &[]);
     assert!(
         ours.status.success() && real.status.success(),
         "{name}: {}",

@@ -310,13 +310,11 @@ fn a_cipher_of_a_privately_loaded_libssl_is_answered_by_that_libssl() {
     }
 }
 
-const CIPHER_ACCESSORS: &str = env!("CTEST_OBJ_cipher_accessors");
-
 /// The C program prints every accessor's answer for every libssl cipher; preloaded,
 /// each call goes through ours and is forwarded to libssl. Same output both ways.
 #[test]
 fn preloaded_accessors_forward_libssl_ciphers_unchanged() {
-    let exe = program("cipher_accessors", CIPHER_ACCESSORS, Target::Libssl);
+    let exe = program("cipher_accessors", Target::Libssl);
     let real = run(&exe, &[], &[]);
     let so = our_so();
     let pre = run(&exe, &[], &[("LD_PRELOAD", so.to_str().unwrap())]);

@@ -8,8 +8,6 @@ mod common;
 use common::*;
 use std::path::{Path, PathBuf};
 
-const INSPECT: &str = env!("CTEST_OBJ_inspect");
-
 fn corpus_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/corpus")
 }
@@ -30,7 +28,7 @@ fn corpus_files() -> Vec<String> {
 
 /// Runs the inspector built for `target` in `dir` over `files`: (exit code, stdout).
 fn inspect(target: Target, dir: &Path, args: &[String]) -> (i32, String) {
-    let exe = program("inspect", INSPECT, target);
+    let exe = program("inspect", target);
     let out = std::process::Command::new(&exe)
         .args(args)
         .current_dir(dir)
@@ -200,7 +198,7 @@ fn inspector_over_the_bundled_sessions_matches_libssl_and_the_golden_text() {
 
 #[test]
 fn inspector_has_no_memory_errors_or_leaks() {
-    let exe = program("inspect", INSPECT, Target::Ours);
+    let exe = program("inspect", Target::Ours);
     let mut args: Vec<String> = bundled()
         .iter()
         .map(|f| sessions_dir().join(f).display().to_string())

@@ -6,15 +6,13 @@ mod common;
 use common::*;
 use std::os::unix::process::ExitStatusExt;
 
-const EXE: &str = env!("CTEST_OBJ_interpose_edges");
-
 /// SSL_CTX_remove_session on a session whose only reference is the cache's: OpenSSL
 /// marks it not resumable, then frees it. Preloaded, the same call must not touch our
 /// session after libssl freed the copy that held it (before the fix it wrote to the
 /// destroyed session; with the liveness check on session data, that is a report).
 #[test]
 fn remove_session_of_a_session_only_the_cache_holds() {
-    let exe = program("interpose_edges", EXE, Target::Libssl);
+    let exe = program("interpose_edges", Target::Libssl);
     let plain = run(&exe, &["remove_last_ref"], &[]);
     let pre = run_preloaded(&exe, &["remove_last_ref"], &[]);
     let want = "add_session: 1, cache 1\nremove_session: 1, cache 0\ndone\n";
@@ -33,7 +31,7 @@ fn remove_session_of_a_session_only_the_cache_holds() {
 /// allocations fail) reports it and sets none; it never hands libssl the raw callback.
 #[test]
 fn a_callback_setter_without_a_record_fails_loudly() {
-    let exe = program("interpose_edges", EXE, Target::Libssl);
+    let exe = program("interpose_edges", Target::Libssl);
     let plain = run(&exe, &["setter_no_record"], &[]);
     assert_eq!(text(&plain.stdout), "setter returned\ndone\n");
     assert!(plain.stderr.is_empty(), "{}", text(&plain.stderr));

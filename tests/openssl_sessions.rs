@@ -31,9 +31,6 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-const INSPECT: &str = env!("CTEST_OBJ_inspect");
-const PSK_SESSION: &str = env!("CTEST_OBJ_psk_session");
-
 /// A 32-byte PSK (SHA-256 sized, as `s_server -psk` expects for TLS 1.3).
 const PSK: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
 const PSK_ID: &str = "formats-test";
@@ -331,7 +328,7 @@ fn pem_block(s: &str) -> Option<String> {
 
 /// Runs the inspector built for `target` in `dir`: (exit code, stdout bytes).
 fn inspect(target: Target, dir: &Path, args: &[&str]) -> (i32, Vec<u8>) {
-    let exe = program("inspect", INSPECT, target);
+    let exe = program("inspect", target);
     let out = Command::new(&exe)
         .args(args)
         .current_dir(dir)
@@ -813,7 +810,7 @@ fn real_sessions_read_like_libssl() {
 // 2. A TLS 1.3 external-PSK session made by us
 
 fn psk_session(dir: &Path, out: &str, args: &[&str]) {
-    let exe = program("psk_session", PSK_SESSION, Target::Ours);
+    let exe = program("psk_session", Target::Ours);
     assert!(
         !needed(&exe).iter().any(|n| n.starts_with("libssl.so")),
         "psk_session must run without libssl"
@@ -977,7 +974,7 @@ fn resume_rewritten(
     );
 
     // PEM -> (PEM_read_bio, i2d) DER -> (d2i, PEM_write_bio) PEM, linked to ours only.
-    let exe = program("inspect", INSPECT, Target::Ours);
+    let exe = program("inspect", Target::Ours);
     assert!(!needed(&exe).iter().any(|n| n.starts_with("libssl.so")));
     let (code, der) = inspect(Target::Ours, dir, &["-outform", "DER", &orig]);
     assert_eq!(code, 0);

@@ -13,7 +13,6 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-const PRELOAD_TLS: &str = env!("CTEST_OBJ_preload_tls");
 /// How long any one program may take (valgrind included).
 const LIMIT: Duration = Duration::from_secs(60);
 const PSK_SUITE: &str = "TLS_AES_128_GCM_SHA256";
@@ -712,7 +711,7 @@ fn preloaded_s_client_is_clean_under_valgrind() {
 // ---- c, d. A C program built against libssl, preloaded --------------------------------------
 
 fn preload_tls(version: &str, preload: bool, probe: bool, env: &[(&str, &str)]) -> Output {
-    let exe = program("preload_tls", PRELOAD_TLS, Target::Libssl);
+    let exe = program("preload_tls", Target::Libssl);
     let (cert, key) = cert();
     let mut args = vec![cert.to_str().unwrap(), key.to_str().unwrap(), version];
     if probe {
@@ -825,7 +824,7 @@ fn misuse_of_our_sessions_aborts_under_preload() {
 
 #[test]
 fn in_process_handshakes_preloaded_are_clean_under_valgrind() {
-    let exe = program("preload_tls", PRELOAD_TLS, Target::Libssl);
+    let exe = program("preload_tls", Target::Libssl);
     let (cert, key) = cert();
     for v in ["tls1_2", "tls1_3"] {
         let proof = Preload::new();

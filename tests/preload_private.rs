@@ -11,7 +11,6 @@ use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const DLOPEN_LOCAL: &str = env!("CTEST_OBJ_dlopen_local");
 /// Every run is bounded: `timeout` kills a program stuck in a handshake.
 const LIMIT_S: &str = "120";
 
@@ -145,10 +144,10 @@ fn tail(s: &str) -> String {
     lines[lines.len().saturating_sub(30)..].join("\n")
 }
 
-/// Link the object `obj` (one of tests-c/, compiled by build.rs) into `out`.
-fn link(obj: &str, out: &Path, extra: &[&str]) {
+/// Link the object of tests-c/<stem>.c (compiled by tests-c/build.rs) into `out`.
+fn link(stem: &str, out: &Path, extra: &[&str]) {
     let o = Command::new("cc")
-        .arg(obj)
+        .arg(common::c_object(stem))
         .arg("-o")
         .arg(out)
         .args(extra)
@@ -160,7 +159,7 @@ fn link(obj: &str, out: &Path, extra: &[&str]) {
 /// tests-c/dlopen_local.c linked with nothing but libdl: libssl comes only from dlopen.
 fn dlopen_program(dir: &TempDir) -> PathBuf {
     let exe = dir.path("dlopen_local");
-    link(DLOPEN_LOCAL, &exe, &["-ldl"]);
+    link("dlopen_local", &exe, &["-ldl"]);
     let needed = common::needed(&exe);
     assert!(
         !needed
@@ -366,9 +365,6 @@ fn perl_net_ssleay_resumes_the_same_preloaded() {
     );
 }
 
-const DLOPEN_RACE: &str = env!("CTEST_OBJ_dlopen_race");
-const DLOPEN_PLUGIN: &str = env!("CTEST_OBJ_dlopen_plugin");
-
 /// Two threads load new objects that make sessions, one from inside dlopen (constructor,
 /// loader lock held), the other outside it, where ssl-session reads the loaded objects
 /// again: no lock of ours may be held across the loader's functions, or this hangs
@@ -377,11 +373,11 @@ const DLOPEN_PLUGIN: &str = env!("CTEST_OBJ_dlopen_plugin");
 fn sessions_made_inside_and_outside_dlopen_at_once_do_not_deadlock() {
     let dir = TempDir::new("dl-race");
     let plugin = dir.path("plugin.so");
-    for (obj, out, extra) in [
-        (DLOPEN_PLUGIN, &plugin, &["-shared"][..]),
-        (DLOPEN_RACE, &dir.path("race"), &["-pthread", "-ldl"][..]),
+    for (stem, out, extra) in [
+        ("dlopen_plugin", &plugin, &["-shared"][..]),
+        ("dlopen_race", &dir.path("race"), &["-pthread", "-ldl"][..]),
     ] {
-        link(obj, out, extra);
+        link(stem, out, extra);
     }
     const ROUNDS: usize = 200;
     for i in 0..ROUNDS {
@@ -407,9 +403,6 @@ fn sessions_made_inside_and_outside_dlopen_at_once_do_not_deadlock() {
     );
 }
 
-const FAKE_LIBSSL: &str = env!("CTEST_OBJ_fake_libssl");
-const DLOPEN_FAKE: &str = env!("CTEST_OBJ_dlopen_fake");
-
 /// A "libssl" (it defines SSL_SESSION_new and SSL_CTX_new) with no d2i_SSL_SESSION of its
 /// own calls d2i_SSL_SESSION: ssl-session must not return one of its sessions to it. One
 /// line naming the function and why, then abort, even with SSL_SESSION_MISUSE=warn.
@@ -418,11 +411,11 @@ fn a_libssl_call_with_no_libssl_definition_aborts_with_one_line() {
     let dir = TempDir::new("dl-fake");
     let fake = dir.path("fake_libssl.so");
     let exe = dir.path("dlopen_fake");
-    for (obj, out, extra) in [
-        (FAKE_LIBSSL, &fake, &["-shared"][..]),
-        (DLOPEN_FAKE, &exe, &["-ldl"][..]),
+    for (stem, out, extra) in [
+        ("fake_libssl", &fake, &["-shared"][..]),
+        ("dlopen_fake", &exe, &["-ldl"][..]),
     ] {
-        link(obj, out, extra);
+        link(stem, out, extra);
     }
     let so = our_so();
     for mode in ["abort", "warn"] {
@@ -454,9 +447,6 @@ fn a_libssl_call_with_no_libssl_definition_aborts_with_one_line() {
     }
 }
 
-const UNLOAD_LIB: &str = env!("CTEST_OBJ_unload_lib");
-const DLCLOSE_STALE: &str = env!("CTEST_OBJ_dlclose_stale");
-
 /// A call forwarded to a "libssl" that is then unloaded: the next call must not jump to
 /// the address cached for it (unmapped now). With nothing left to forward to, the pointer
 /// is reported as not a session (warn mode: the call returns 0). Before unloads were
@@ -466,11 +456,11 @@ fn a_forward_after_dlclose_never_reaches_the_unloaded_code() {
     let dir = TempDir::new("dl-unload");
     let lib = dir.path("unload_lib.so");
     let exe = dir.path("dlclose_stale");
-    for (obj, out, extra) in [
-        (UNLOAD_LIB, &lib, &["-shared"][..]),
-        (DLCLOSE_STALE, &exe, &["-ldl"][..]),
+    for (stem, out, extra) in [
+        ("unload_lib", &lib, &["-shared"][..]),
+        ("dlclose_stale", &exe, &["-ldl"][..]),
     ] {
-        link(obj, out, extra);
+        link(stem, out, extra);
     }
     let so = our_so();
     let out = run(
@@ -500,9 +490,6 @@ fn a_forward_after_dlclose_never_reaches_the_unloaded_code() {
     );
 }
 
-const SLOW_CTOR_PLUGIN: &str = env!("CTEST_OBJ_slow_ctor_plugin");
-const DLOPEN_DEADLOCK: &str = env!("CTEST_OBJ_dlopen_deadlock");
-
 /// A session made from inside a constructor that dlopen() runs (loader lock held) while
 /// another thread makes one from code outside every loaded object (ssl-session then reads
 /// the loaded objects again, which needs the loader's lock). With a lock of ssl-session's
@@ -513,11 +500,11 @@ fn a_constructor_inside_dlopen_and_a_reread_of_the_objects_do_not_deadlock() {
     let dir = TempDir::new("dl-deadlock");
     let plugin = dir.path("slow_ctor_plugin.so");
     let exe = dir.path("dlopen_deadlock");
-    for (obj, out, extra) in [
-        (SLOW_CTOR_PLUGIN, &plugin, &["-shared"][..]),
-        (DLOPEN_DEADLOCK, &exe, &["-pthread", "-ldl"][..]),
+    for (stem, out, extra) in [
+        ("slow_ctor_plugin", &plugin, &["-shared"][..]),
+        ("dlopen_deadlock", &exe, &["-pthread", "-ldl"][..]),
     ] {
-        link(obj, out, extra);
+        link(stem, out, extra);
     }
     let so = our_so();
     let out = run(&exe, &[&plugin], &[("LD_PRELOAD", so.to_str().unwrap())]);

@@ -13,7 +13,6 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-const SHAPES_OBJ: &str = env!("CTEST_OBJ_sanitize_shapes");
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 const LIMIT: Duration = Duration::from_secs(120);
 
@@ -24,7 +23,7 @@ fn shapes() -> &'static Path {
     EXE.get_or_init(|| {
         let exe = lib_dir().join(format!("sanitize_shapes-{}", std::process::id()));
         let out = Command::new("cc")
-            .arg(SHAPES_OBJ)
+            .arg(c_object("sanitize_shapes"))
             .arg("-rdynamic")
             .arg("-o")
             .arg(&exe)

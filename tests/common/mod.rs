@@ -49,8 +49,13 @@ fn build_dir() -> PathBuf {
     d
 }
 
-/// Link the object of tests-c/<name>.c (compiled by build.rs) into an executable.
-pub fn program(name: &str, obj: &str, target: Target) -> PathBuf {
+/// The object file of tests-c/<stem>.c (or examples/<stem>.c), compiled by tests-c/build.rs.
+pub fn c_object(stem: &str) -> &'static Path {
+    ssl_session_ctests::object(stem)
+}
+
+/// Link the object of tests-c/<name>.c (or examples/<name>.c) into an executable.
+pub fn program(name: &str, target: Target) -> PathBuf {
     static BUILT: OnceLock<Mutex<std::collections::HashMap<(String, Target), PathBuf>>> =
         OnceLock::new();
     let map = BUILT.get_or_init(Default::default);
@@ -64,7 +69,7 @@ pub fn program(name: &str, obj: &str, target: Target) -> PathBuf {
     };
     let exe = build_dir().join(format!("{name}-{suffix}"));
     let mut cc = Command::new("cc");
-    cc.arg(obj).arg("-o").arg(&exe).arg("-pthread");
+    cc.arg(c_object(name)).arg("-o").arg(&exe).arg("-pthread");
     match target {
         Target::Ours => {
             soname_link();
