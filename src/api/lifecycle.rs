@@ -87,15 +87,17 @@ pub extern "C" fn SSL_SESSION_up_ref(ses: *mut SSL_SESSION) -> c_int {
 }
 
 /// `SSL_SESSION_up_ref` called from return address `ra` (the sanitizer's history of a
-/// libssl session records it).
+/// libssl session records it). Anything but a slot of ours goes straight to the preload's
+/// path, which forwards it: no second classification.
 extern "C" fn up_ref_from(ses: *mut SSL_SESSION, ra: usize) -> c_int {
-    let plain =
-        forward!(SSL_SESSION_up_ref(ses) as unsafe extern "C" fn(*mut SSL_SESSION) -> c_int);
+    if crate::object::slot(ses as usize).is_none() {
+        return crate::preload::up_ref_foreign(ses, ra);
+    }
     with_slot(
         "SSL_SESSION_up_ref",
         ses,
         0,
-        || crate::preload::up_ref(ses, ra).or_else(plain),
+        || None,
         |s| s.try_up_ref().map(|ok| ok as c_int),
     )
 }
@@ -121,12 +123,8 @@ pub extern "C" fn SSL_SESSION_free(ses: *mut SSL_SESSION) {
 
 /// `SSL_SESSION_free` called from return address `ra`.
 extern "C" fn free_from(ses: *mut SSL_SESSION, ra: usize) {
-    let plain = forward!(SSL_SESSION_free(ses) as unsafe extern "C" fn(*mut SSL_SESSION));
-    with_slot(
-        "SSL_SESSION_free",
-        ses,
-        (),
-        || crate::preload::free(ses, ra).or_else(plain),
-        |s| s.try_release(),
-    )
+    if crate::object::slot(ses as usize).is_none() {
+        return crate::preload::free_foreign(ses, ra);
+    }
+    with_slot("SSL_SESSION_free", ses, (), || None, |s| s.try_release())
 }
