@@ -30,21 +30,24 @@ pub fn with_session<R: Copy>(
 
 /// Like `with_session`, for bodies that check liveness themselves from the result of an
 /// atomic instruction on the slot (up_ref, free): `body` gets any slot of ours and
-/// returns `None`, having changed nothing, when it is not a live session.
+/// returns `None`, having changed nothing, when it is not a live session. Anything that
+/// is not a slot of ours (NULL included) goes to `not_ours` at once: the preload's own
+/// path for libssl's sessions, which checks, forwards and reports by itself.
 #[inline(always)]
 pub fn with_slot<R: Copy>(
     func: &'static str,
     ptr: *const crate::SSL_SESSION,
     err: R,
-    foreign: impl FnOnce() -> Option<R>,
+    not_ours: impl FnOnce() -> R,
     body: impl FnOnce(&'static Session) -> Option<R>,
 ) -> R {
-    if let Some(s) = object::slot(ptr as usize) {
-        if let Some(r) = guard(func, ptr as usize, Some(err), || body(s)) {
-            return r;
-        }
+    let Some(s) = object::slot(ptr as usize) else {
+        return not_ours();
+    };
+    if let Some(r) = guard(func, ptr as usize, Some(err), || body(s)) {
+        return r;
     }
-    not_live(func, ptr, err, foreign)
+    not_live(func, ptr, err, || None)
 }
 
 /// NULL, freed, foreign, or a live session of ours whose count was already 0.

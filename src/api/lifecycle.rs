@@ -87,17 +87,13 @@ pub extern "C" fn SSL_SESSION_up_ref(ses: *mut SSL_SESSION) -> c_int {
 }
 
 /// `SSL_SESSION_up_ref` called from return address `ra` (the sanitizer's history of a
-/// libssl session records it). Anything but a slot of ours goes straight to the preload's
-/// path, which forwards it: no second classification.
+/// libssl session records it).
 extern "C" fn up_ref_from(ses: *mut SSL_SESSION, ra: usize) -> c_int {
-    if crate::object::slot(ses as usize).is_none() {
-        return crate::preload::up_ref_foreign(ses, ra);
-    }
     with_slot(
         "SSL_SESSION_up_ref",
         ses,
         0,
-        || None,
+        move || crate::preload::up_ref_foreign(ses, ra),
         |s| s.try_up_ref().map(|ok| ok as c_int),
     )
 }
@@ -123,8 +119,11 @@ pub extern "C" fn SSL_SESSION_free(ses: *mut SSL_SESSION) {
 
 /// `SSL_SESSION_free` called from return address `ra`.
 extern "C" fn free_from(ses: *mut SSL_SESSION, ra: usize) {
-    if crate::object::slot(ses as usize).is_none() {
-        return crate::preload::free_foreign(ses, ra);
-    }
-    with_slot("SSL_SESSION_free", ses, (), || None, |s| s.try_release())
+    with_slot(
+        "SSL_SESSION_free",
+        ses,
+        (),
+        move || crate::preload::free_foreign(ses, ra),
+        |s| s.try_release(),
+    )
 }
