@@ -18,7 +18,7 @@
 //! ```text
 //! entry!(session NAME(s, args..) [on x] [or ERR], |session| ..)  // a session of ours, or forwarded
 //! entry!(session NAME(s, args..) via |next| .., |session| ..)     // .. or handed to `via`
-//! entry!(slot    NAME(s)  [or ERR], |slot| -> Option<R>)          // up_ref and free: liveness from the atomic op
+//! entry!(slot    NAME(s) [or ERR], || not_ours, |slot| -> Option<R>) // up_ref, free: liveness from the atomic op
 //! entry!(cipher  NAME(c, args..) [or NULL_ANSWER], |cipher| ..)    // a cipher of our table, or forwarded
 //! entry!(next    NAME(args..) [at arg] [or ERR], |next| ..)       // a libssl/libcrypto function we stand in front of
 //! entry!(guard   NAME [at arg] [or ERR], || ..)                   // only the guard: the body decides
@@ -55,21 +55,24 @@ pub fn with_session<R: Copy>(
 
 /// Like `with_session`, for bodies that check liveness themselves from the result of an
 /// atomic instruction on the slot (up_ref, free): `body` gets any slot of ours and
-/// returns `None`, having changed nothing, when it is not a live session.
+/// returns `None`, having changed nothing, when it is not a live session. Anything that
+/// is not a slot of ours (NULL included) goes to `not_ours` at once: the preload's own
+/// path for libssl's sessions, which checks, forwards and reports by itself.
 #[inline(always)]
 pub fn with_slot<R: Copy>(
     func: &'static str,
     ptr: *const crate::sys::SSL_SESSION,
     err: R,
-    foreign: impl FnOnce() -> Option<R>,
+    not_ours: impl FnOnce() -> R,
     body: impl FnOnce(&'static Session) -> Option<R>,
 ) -> R {
-    if let Some(s) = arena::slot(ptr as usize) {
-        if let Some(r) = guard(func, ptr as usize, Some(err), || body(s)) {
-            return r;
-        }
+    let Some(s) = arena::slot(ptr as usize) else {
+        return not_ours();
+    };
+    if let Some(r) = misuse::guard(func, ptr as usize, Some(err), || body(s)) {
+        return r;
     }
-    not_live(func, ptr, err, foreign)
+    not_live(func, ptr, err, || None)
 }
 
 /// NULL, freed, foreign, or a live session of ours whose count was already 0.
@@ -290,13 +293,14 @@ macro_rules! entry {
     (session $name:ident($obj:ident $(, $arg:ident)*) $(or $err:expr)?, $body:expr $(,)?) => {
         $crate::capi::export::entry!(session $name($obj $(, $arg)*) on $obj $(or $err)?, $body)
     };
-    // `$foreign` gets the plain forwarding as a closure, to try after its own handling.
-    (slot $name:ident($obj:ident) $(or $err:expr)?, $foreign:expr, $body:expr $(,)?) => {
+    // `$not_ours`: what is not a slot of ours (NULL included) goes there at once: the
+    // preload's own path for libssl's sessions, which checks, forwards and reports.
+    (slot $name:ident($obj:ident) $(or $err:expr)?, $not_ours:expr, $body:expr $(,)?) => {
         $crate::capi::export::with_slot(
             stringify!($name),
             $obj,
             $crate::capi::export::err_value!($($err)?),
-            || $crate::capi::export::apply(|| $crate::capi::export::next_of!($name($obj)).map(|f| f($obj)), $foreign),
+            $not_ours,
             $body,
         )
     };

@@ -72,7 +72,7 @@ pub extern "C" fn SSL_SESSION_up_ref(ses: *mut SSL_SESSION) -> c_int {
 extern "C" fn up_ref_from(ses: *mut SSL_SESSION, ra: usize) -> c_int {
     entry!(
         slot SSL_SESSION_up_ref(ses),
-        |plain| crate::preload::up_ref(ses, ra).or_else(plain),
+        move || crate::preload::up_ref_foreign(ses, ra),
         |s| s.try_up_ref().map(|ok| ok as c_int)
     )
 }
@@ -92,7 +92,7 @@ pub extern "C" fn SSL_SESSION_free(ses: *mut SSL_SESSION) {
 extern "C" fn free_from(ses: *mut SSL_SESSION, ra: usize) {
     entry!(
         slot SSL_SESSION_free(ses),
-        |plain| crate::preload::free(ses, ra).or_else(plain),
+        move || crate::preload::free_foreign(ses, ra),
         |s| s.try_release()
     )
 }

@@ -99,29 +99,87 @@ pub struct Event {
     pub within: &'static str,
 }
 
+/// The libssl entry points whose nested session frees the report names
+/// (`SSL_free → SSL_SESSION_free`); an event keeps the index (0: none).
+pub const ENTRIES: [&str; 4] = ["", "SSL_free", "SSL_CTX_free", "SSL_CTX_flush_sessions"];
+
+/// `name`'s index in ENTRIES (0 for a name not listed).
+pub fn entry_index(name: &str) -> u8 {
+    ENTRIES.iter().position(|&e| e == name).unwrap_or(0) as u8
+}
+
+/// An event as a record keeps it: 24 bytes, stored in place on the hot path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Packed {
+    pub site: usize,
+    pub thread: u32,
+    pub refs: i32,
+    pub kind: Kind,
+    pub by: By,
+    /// Index in ENTRIES.
+    pub within: u8,
+}
+
+impl Packed {
+    fn event(self) -> Event {
+        Event {
+            kind: self.kind,
+            by: self.by,
+            site: self.site,
+            thread: self.thread,
+            refs: self.refs,
+            within: ENTRIES[self.within as usize % ENTRIES.len()],
+        }
+    }
+}
+
+impl Event {
+    #[cfg(test)]
+    fn packed(self) -> Packed {
+        Packed {
+            site: self.site,
+            thread: self.thread,
+            refs: self.refs,
+            kind: self.kind,
+            by: self.by,
+            within: entry_index(self.within),
+        }
+    }
+}
+
 /// How many events a record keeps (the oldest are dropped; the sticky fields below keep
-/// what the culprit line needs).
+/// what the culprit line needs). A power of two.
 pub const KEPT: usize = 8;
+
+const NONE: Packed = Packed {
+    site: 0,
+    thread: 0,
+    refs: 0,
+    kind: Kind::Seen,
+    by: By::Libssl,
+    within: 0,
+};
 
 #[derive(Clone, Debug)]
 pub struct Record {
-    ring: [Option<Event>; KEPT],
+    /// The last `total.min(KEPT)` events, at `i % KEPT`.
+    ring: [Packed; KEPT],
     total: usize,
     /// References the application holds, as its calls say (may be off for paths we do
     /// not see, such as `SSL_SESSION_dup`; it only chooses the culprit line).
     pub app_refs: i32,
     /// The first application call that gave back a reference it did not hold.
-    pub unbacked: Option<Event>,
+    unbacked: Option<Packed>,
     /// The last way the application got the pointer without a reference.
-    pub noref: Option<Event>,
+    noref: Option<Packed>,
     /// The last free (the one that emptied the count), once it happened.
-    pub last_free: Option<Event>,
+    last_free: Option<Packed>,
 }
 
 impl Record {
-    pub fn new() -> Record {
+    pub const fn new() -> Record {
         Record {
-            ring: [None; KEPT],
+            ring: [NONE; KEPT],
             total: 0,
             app_refs: 0,
             unbacked: None,
@@ -130,9 +188,16 @@ impl Record {
         }
     }
 
-    /// Note one event, and what it means for the application's references.
+    /// Note one event in `Event`'s form.
+    #[cfg(test)]
     pub fn push(&mut self, e: Event) {
-        self.ring[self.total % KEPT] = Some(e);
+        self.note(e.packed())
+    }
+
+    /// Note one event, and what it means for the application's references.
+    #[inline(always)]
+    pub fn note(&mut self, e: Packed) {
+        self.ring[self.total % KEPT] = e;
         self.total += 1;
         if e.kind == Kind::LastFree {
             self.last_free = Some(e);
@@ -140,16 +205,18 @@ impl Record {
         if e.by != By::App {
             return;
         }
-        if e.kind.gives_no_reference() {
-            self.noref = Some(e);
-        }
         let delta = match e.kind {
             Kind::UpRef => 1,
             Kind::Free | Kind::LastFree => -1,
-            k => k.app_delta(),
+            k => {
+                if k.gives_no_reference() {
+                    self.noref = Some(e);
+                }
+                k.app_delta()
+            }
         };
         self.app_refs += delta;
-        if delta < 0 && self.app_refs < 0 && self.unbacked.is_none() {
+        if self.app_refs < 0 && delta < 0 && self.unbacked.is_none() {
             self.unbacked = Some(e);
         }
     }
@@ -159,13 +226,25 @@ impl Record {
         let n = self.total.min(KEPT);
         let first = self.total - n;
         let v = (first..self.total)
-            .filter_map(|i| self.ring[i % KEPT])
+            .map(|i| self.ring[i % KEPT].event())
             .collect();
         (v, first)
     }
 
     pub fn is_dead(&self) -> bool {
         self.last_free.is_some()
+    }
+
+    pub fn unbacked(&self) -> Option<Event> {
+        self.unbacked.map(Packed::event)
+    }
+
+    pub fn noref(&self) -> Option<Event> {
+        self.noref.map(Packed::event)
+    }
+
+    pub fn last_free(&self) -> Option<Event> {
+        self.last_free.map(Packed::event)
     }
 }
 
@@ -196,10 +275,10 @@ mod tests {
         r.push(ev(Kind::New, By::Libssl, 1));
         r.push(ev(Kind::UpRef, By::Libssl, 2));
         r.push(ev(Kind::GetSession, By::App, 2));
-        assert!(r.unbacked.is_none());
+        assert!(r.unbacked().is_none());
         r.push(ev(Kind::Free, By::App, 1));
-        assert_eq!(r.unbacked.map(|e| e.kind), Some(Kind::Free));
-        assert_eq!(r.noref.map(|e| e.kind), Some(Kind::GetSession));
+        assert_eq!(r.unbacked().map(|e| e.kind), Some(Kind::Free));
+        assert_eq!(r.noref().map(|e| e.kind), Some(Kind::GetSession));
         assert_eq!(r.app_refs, -1);
     }
 
@@ -212,7 +291,7 @@ mod tests {
         r.push(ev(Kind::Free, By::App, 2));
         r.push(ev(Kind::Free, By::App, 1));
         r.push(ev(Kind::LastFree, By::Libssl, 0));
-        assert!(r.unbacked.is_none());
+        assert!(r.unbacked().is_none());
         assert_eq!(r.app_refs, 0);
         assert!(r.is_dead());
     }
@@ -224,7 +303,7 @@ mod tests {
         r.push(ev(Kind::GetCbHanded, By::App, 1));
         assert_eq!(r.app_refs, 0);
         r.push(ev(Kind::GetCbHanded, By::App, 1));
-        assert_eq!(r.unbacked.map(|e| e.kind), Some(Kind::GetCbHanded));
+        assert_eq!(r.unbacked().map(|e| e.kind), Some(Kind::GetCbHanded));
     }
 
     #[test]

@@ -51,8 +51,9 @@ pub mod report;
 pub mod sanitizer;
 pub mod spin;
 pub mod symbol;
+pub mod table;
 
 pub use sanitizer::{
-    born, dead_use, free, get_cb_returned, internal_free, new_cb_returned, refused, seen_get,
-    up_ref,
+    born, dead_use, free_foreign, get_cb_returned, internal_free, new_cb_returned, refused,
+    seen_get, up_ref_foreign,
 };

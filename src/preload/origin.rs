@@ -4,7 +4,7 @@
 //! from libcrypto), or the application. And the thread's libssl entry point, for the
 //! report's `SSL_free → SSL_SESSION_free` form.
 
-use super::history::By;
+use super::history::{entry_index, By, ENTRIES};
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Once;
@@ -17,19 +17,30 @@ pub struct Here {
     pub tid: u32,
     /// How deep the thread is in interposed libssl entry points, and the outermost one.
     depth: u32,
-    pub entry: &'static str,
+    /// Index in `history::ENTRIES`.
+    pub entry: u8,
     /// Inside our SSL_get1_session: libssl's nested up_ref is that call's, not an event.
     pub quiet: bool,
 }
 
+/// The thread's state, one `Cell` per field: read field by field, so that no copy of a
+/// packed struct goes through the stack (whose mixed-width stores and loads stalled the
+/// hot path on store forwarding).
+struct Cells {
+    tid: Cell<u32>,
+    depth: Cell<u32>,
+    entry: Cell<u8>,
+    quiet: Cell<bool>,
+}
+
 thread_local! {
-    static HERE: Cell<Here> = const {
-        Cell::new(Here {
-            tid: 0,
-            depth: 0,
-            entry: "",
-            quiet: false,
-        })
+    static HERE: Cells = const {
+        Cells {
+            tid: Cell::new(0),
+            depth: Cell::new(0),
+            entry: Cell::new(0),
+            quiet: Cell::new(false),
+        }
     };
 }
 
@@ -37,13 +48,18 @@ thread_local! {
 #[inline]
 pub fn here() -> Here {
     HERE.with(|h| {
-        let mut v = h.get();
-        if v.tid == 0 {
+        let mut tid = h.tid.get();
+        if tid == 0 {
             // SAFETY: gettid takes no arguments and cannot fail.
-            v.tid = unsafe { libc::syscall(libc::SYS_gettid) } as u32;
-            h.set(v);
+            tid = unsafe { libc::syscall(libc::SYS_gettid) } as u32;
+            h.tid.set(tid);
         }
-        v
+        Here {
+            tid,
+            depth: h.depth.get(),
+            entry: h.entry.get(),
+            quiet: h.quiet.get(),
+        }
     })
 }
 
@@ -55,45 +71,33 @@ pub fn thread() -> u32 {
 /// Run `f` as inside libssl's `name` (the application called it).
 #[inline]
 pub fn within<R>(name: &'static str, f: impl FnOnce() -> R) -> R {
-    let before = HERE.with(|h| {
-        let b = h.get();
-        let mut n = b;
-        if b.depth == 0 {
-            n.entry = name;
+    let (depth, entry) = HERE.with(|h| {
+        let (d, e) = (h.depth.get(), h.entry.get());
+        if d == 0 {
+            h.entry.set(entry_index(name));
         }
-        n.depth += 1;
-        h.set(n);
-        b
+        h.depth.set(d + 1);
+        (d, e)
     });
     let r = f();
     HERE.with(|h| {
-        let mut n = h.get();
-        n.depth = before.depth;
-        n.entry = before.entry;
-        h.set(n);
+        h.depth.set(depth);
+        h.entry.set(entry);
     });
     r
 }
 
 /// Run `f` with the thread's up_ref events not noted.
 pub fn quietly<R>(f: impl FnOnce() -> R) -> R {
-    HERE.with(|h| {
-        let mut n = h.get();
-        n.quiet = true;
-        h.set(n);
-    });
+    HERE.with(|h| h.quiet.set(true));
     let r = f();
-    HERE.with(|h| {
-        let mut n = h.get();
-        n.quiet = false;
-        h.set(n);
-    });
+    HERE.with(|h| h.quiet.set(false));
     r
 }
 
 /// The thread's outermost libssl entry point, or "".
 pub fn entry() -> &'static str {
-    here().entry
+    ENTRIES[here().entry as usize % ENTRIES.len()]
 }
 
 static CRYPTO_START: AtomicUsize = AtomicUsize::new(0);

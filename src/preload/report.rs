@@ -162,7 +162,7 @@ pub fn leak_text(addr: usize, rec: &Record, fmt: &dyn Fn(usize, By) -> String) -
 }
 
 fn culprit(call: &Call, rec: &Record, fmt: &dyn Fn(usize, By) -> String) -> String {
-    let why = rec.noref.map(|e| noref_why(&e, fmt)).unwrap_or_default();
+    let why = rec.noref().map(|e| noref_why(&e, fmt)).unwrap_or_default();
     let join = |head: String| {
         if why.is_empty() {
             head
@@ -170,7 +170,7 @@ fn culprit(call: &Call, rec: &Record, fmt: &dyn Fn(usize, By) -> String) -> Stri
             format!("{head}: {why}")
         }
     };
-    if let Some(u) = rec.unbacked {
+    if let Some(u) = rec.unbacked() {
         if u.kind == Kind::GetCbHanded {
             return format!(
                 "the get-session callback {} set *copy = 0 without a reference of the \
@@ -186,7 +186,7 @@ fn culprit(call: &Call, rec: &Record, fmt: &dyn Fn(usize, By) -> String) -> Stri
     }
     if call.by == By::App {
         let freed = rec
-            .last_free
+            .last_free()
             .map(|e| {
                 format!(
                     " (freed by {}{})",

@@ -17,44 +17,18 @@
 //! callbacks do not run a second time.
 
 use super::deferred::Quarantine;
-use super::history::{By, Event, Kind, Record};
+use super::history::{By, Kind, Packed, Record};
 use super::layout::{self, Layout};
 use super::report::{self, Call, Fault};
-use super::spin::SpinLock;
-use super::{origin, policy, symbol};
+use super::{origin, policy, symbol, table};
+use crate::misuse::Misuse::NotASession;
 use crate::{next_fn, sys::SSL_SESSION};
 use libc::{c_int, c_void};
 use parking_lot::Mutex;
 use std::cell::Cell;
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::atomic::{fence, AtomicI32, AtomicUsize, Ordering};
 use std::sync::Once;
 
-/// A multiplicative hash of an address, folded so that the low bits (hashbrown's bucket
-/// index) are mixed too.
-#[derive(Default)]
-pub struct AddrHash(u64);
-
-impl Hasher for AddrHash {
-    fn finish(&self) -> u64 {
-        self.0 ^ (self.0 >> 29)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_usize(&mut self, x: usize) {
-        self.0 = (x as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    }
-}
-
-type Map = HashMap<usize, Record, BuildHasherDefault<AddrHash>>;
-
-const SHARDS: usize = 64;
-static RECORDS: [SpinLock<Map>; SHARDS] =
-    [const { SpinLock::new(HashMap::with_hasher(BuildHasherDefault::new())) }; SHARDS];
 static QUARANTINE: Mutex<Quarantine> = Mutex::new(Quarantine::new(
     policy::DEFAULT_COUNT,
     policy::DEFAULT_BYTES,
@@ -63,11 +37,6 @@ static QUARANTINE: Mutex<Quarantine> = Mutex::new(Quarantine::new(
 thread_local! {
     /// The session whose real (deferred) free is running on this thread.
     static REAL_FREE: Cell<usize> = const { Cell::new(0) };
-}
-
-#[inline(always)]
-fn shard(p: usize) -> &'static SpinLock<Map> {
-    &RECORDS[((p as u64 >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 58) as usize % SHARDS]
 }
 
 #[inline(always)]
@@ -91,41 +60,48 @@ fn note(p: usize, kind: Kind, by: By, site: usize, refs: i32, before: i32) {
     note_in(&origin::here(), p, kind, by, site, refs, before)
 }
 
-#[inline]
+#[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn note_in(cx: &origin::Here, p: usize, kind: Kind, by: By, site: usize, refs: i32, before: i32) {
-    let e = Event {
-        kind,
-        by,
+    let e = Packed {
         site,
         thread: cx.tid,
         refs,
-        within: if by == By::Libssl { cx.entry } else { "" },
+        kind,
+        by,
+        within: if by == By::Libssl { cx.entry } else { 0 },
     };
-    let mut m = shard(p).lock();
-    let r = m.entry(p).or_insert_with(|| {
-        let mut r = Record::new();
-        if kind != Kind::New {
-            r.push(Event {
-                kind: Kind::Seen,
-                refs: before,
-                ..e
-            });
-        }
-        r
-    });
-    r.push(e);
+    let Some(mut r) = table::get_or_insert(p, move || first_record(e, before)) else {
+        return;
+    };
+    r.note(e);
+}
+
+/// The record of a session seen for the first time with event `e` (`before`: the count
+/// before it), made by SSL_SESSION_new or first seen here.
+#[cold]
+#[inline(never)]
+fn first_record(e: Packed, before: i32) -> Record {
+    let mut r = Record::new();
+    if e.kind != Kind::New {
+        r.note(Packed {
+            kind: Kind::Seen,
+            refs: before,
+            ..e
+        });
+    }
+    r
 }
 
 fn is_dead(p: usize) -> bool {
-    shard(p).lock().get(&p).is_some_and(|r| r.is_dead())
+    table::get(p).is_some_and(|r| r.is_dead())
 }
 
 /// Print the report for session `p`, then abort, unless warn mode is on.
 #[cold]
 #[inline(never)]
 fn report(p: usize, func: &'static str, by: By, site: usize, fault: Fault) {
-    let rec = shard(p).lock().get(&p).cloned();
+    let rec = table::get(p).map(|r| r.clone());
     let call = Call {
         func,
         by,
@@ -143,16 +119,60 @@ fn report(p: usize, func: &'static str, by: By, site: usize, fault: Fault) {
     }
 }
 
-/// Our `SSL_SESSION_up_ref` on a pointer that is not ours, called from `ra`. `None`: not
-/// checked (sanitizer off, or not known to be a session): forward it.
-#[inline]
-pub fn up_ref(p: *mut SSL_SESSION, ra: usize) -> Option<c_int> {
-    let p = p as usize;
-    if p == 0 {
-        return None;
-    }
-    let l = layout::ready()?;
-    let refs = refs_of(p, &l);
+type UpRef = unsafe extern "C" fn(*mut SSL_SESSION) -> c_int;
+type Free = unsafe extern "C" fn(*mut SSL_SESSION);
+
+/// Our `SSL_SESSION_up_ref` on a pointer that is not one of our slots (NULL included),
+/// called from `ra`: checked and done here on a libssl session when the sanitizer is on,
+/// else forwarded to libssl. The whole path for libssl's sessions, without the pointer
+/// classification `ffi.rs` does for the other functions (a slot of ours was ruled out).
+#[inline(never)]
+pub fn up_ref_foreign(ses: *mut SSL_SESSION, ra: usize) -> c_int {
+    crate::misuse::guard("SSL_SESSION_up_ref", ses as usize, 0, || {
+        if ses.is_null() {
+            return 0;
+        }
+        if let Some(l) = layout::ready() {
+            if let Some(r) = up_ref(ses as usize, ra, &l) {
+                return r;
+            }
+        }
+        match next_fn!(SSL_SESSION_up_ref, UpRef) {
+            // SAFETY: not ours: it goes, unchanged, to libssl.
+            Some(f) => unsafe { f(ses) },
+            None => {
+                crate::misuse::report("SSL_SESSION_up_ref", ses as usize, NotASession);
+                0
+            }
+        }
+    })
+}
+
+/// Our `SSL_SESSION_free` on a pointer that is not one of our slots, as `up_ref_foreign`.
+#[inline(never)]
+pub fn free_foreign(ses: *mut SSL_SESSION, ra: usize) {
+    crate::misuse::guard("SSL_SESSION_free", ses as usize, (), || {
+        if ses.is_null() {
+            return;
+        }
+        if let Some(l) = layout::ready() {
+            let cx = origin::here();
+            if free_as(&cx, ses as usize, &l, cx.by(ra), ra).is_some() {
+                return;
+            }
+        }
+        match next_fn!(SSL_SESSION_free, Free) {
+            // SAFETY: not ours: it goes, unchanged, to libssl.
+            Some(f) => unsafe { f(ses) },
+            None => crate::misuse::report("SSL_SESSION_free", ses as usize, NotASession),
+        }
+    })
+}
+
+/// up_ref on libssl's count of `p`; `None`: not known to be a session, forward it.
+#[inline(always)]
+fn up_ref(p: usize, ra: usize, l: &Layout) -> Option<c_int> {
+    let refs = refs_of(p, l);
     let r = refs.load(Ordering::Relaxed);
     let cx = origin::here();
     if r <= 0 {
@@ -169,19 +189,6 @@ pub fn up_ref(p: *mut SSL_SESSION, ra: usize) -> Option<c_int> {
     Some((n > 1) as c_int)
 }
 
-/// Our `SSL_SESSION_free` on a pointer that is not ours, called from `ra`. `None`: not
-/// checked: forward it.
-#[inline]
-pub fn free(p: *mut SSL_SESSION, ra: usize) -> Option<()> {
-    let p = p as usize;
-    if p == 0 {
-        return None;
-    }
-    let l = layout::ready()?;
-    let cx = origin::here();
-    free_as(&cx, p, &l, cx.by(ra), ra)
-}
-
 /// ssl-session's own release of a libssl session (the hand-over copies): true if done.
 pub fn internal_free(p: *mut SSL_SESSION) -> bool {
     let p = p as usize;
@@ -189,6 +196,7 @@ pub fn internal_free(p: *mut SSL_SESSION) -> bool {
         && layout::ready().is_some_and(|l| free_as(&origin::here(), p, &l, By::Libssl, 0).is_some())
 }
 
+#[inline(always)]
 fn free_as(cx: &origin::Here, p: usize, l: &Layout, by: By, ra: usize) -> Option<()> {
     let refs = refs_of(p, l);
     loop {
@@ -231,7 +239,6 @@ fn free_as(cx: &origin::Here, p: usize, l: &Layout, by: By, ra: usize) -> Option
 }
 
 type FreeExData = unsafe extern "C" fn(c_int, *mut c_void, *mut c_void);
-type Free = unsafe extern "C" fn(*mut SSL_SESSION);
 
 /// The last reference is gone: ex_data "free" callbacks now, the real free later.
 fn last_free(p: usize, l: &Layout) {
@@ -278,7 +285,7 @@ fn estimate(p: usize) -> usize {
 /// libssl's real free of a session leaving the quarantine.
 fn really_free(p: usize, l: &Layout) {
     // Forget it first: once freed, the address may come back as a new session.
-    shard(p).lock().remove(&p);
+    table::remove(p);
     let Some(f) = next_fn!(SSL_SESSION_free, Free) else {
         return;
     };
@@ -333,7 +340,10 @@ pub fn born(p: *mut SSL_SESSION, ra: usize) {
     if p == 0 || layout::ready().is_none() {
         return;
     }
-    shard(p).lock().insert(p, Record::new());
+    if let Some(mut r) = table::get_or_insert(p, Record::new) {
+        // A record left from a session freed before tracking began: not this one's.
+        *r = Record::new();
+    }
     note(p, Kind::New, By::Libssl, ra, 1, 0);
 }
 
@@ -409,9 +419,7 @@ pub fn on_ready() {
                         really_free(q, &l);
                     }
                 }
-                for s in &RECORDS {
-                    *s.lock() = HashMap::with_hasher(BuildHasherDefault::new());
-                }
+                table::clear();
                 super::new_session::at_exit();
             })
         }
@@ -423,14 +431,10 @@ pub fn on_ready() {
 /// SSL_SESSION_LEAKS=1: the live sessions on which the application still holds
 /// references it took.
 fn list_leaks() {
-    let mut leaks = Vec::new();
-    for s in &RECORDS {
-        for (p, r) in s.lock().iter() {
-            if !r.is_dead() && r.app_refs > 0 {
-                leaks.push((*p, r.clone()));
-            }
-        }
-    }
+    let mut leaks: Vec<(usize, Record)> = table::snapshot()
+        .into_iter()
+        .filter(|(_, r)| !r.is_dead() && r.app_refs > 0)
+        .collect();
     leaks.sort_by_key(|l| l.0);
     let mut out = String::new();
     for (p, r) in &leaks {
