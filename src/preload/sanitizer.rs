@@ -125,7 +125,7 @@ type Free = unsafe extern "C" fn(*mut SSL_SESSION);
 /// Our `SSL_SESSION_up_ref` on a pointer that is not one of our slots (NULL included),
 /// called from `ra`: checked and done here on a libssl session when the sanitizer is on,
 /// else forwarded to libssl. The whole path for libssl's sessions, without the pointer
-/// classification `ffi.rs` does for the other functions (a slot of ours was ruled out).
+/// classification `capi::export` does for the other functions (a slot of ours was ruled out).
 #[inline(never)]
 pub fn up_ref_foreign(ses: *mut SSL_SESSION, ra: usize) -> c_int {
     crate::misuse::guard("SSL_SESSION_up_ref", ses as usize, 0, || {
