@@ -49,16 +49,17 @@ thread_local! {
 }
 
 /// The layout, once the self-test passed; `None` while it runs, when it failed, when the
-/// sanitizer is off, or when there is no libssl.
+/// sanitizer is off, or when there is no libssl. The first call runs the self-test, then
+/// `on_ready` once it passes.
 #[inline(always)]
-pub fn ready() -> Option<Layout> {
+pub fn ready(on_ready: fn()) -> Option<Layout> {
     match STATE.load(Ordering::Acquire) {
         READY => Some(Layout {
             refs: REFS.load(Ordering::Relaxed),
             owner: OWNER.load(Ordering::Relaxed),
             ex: EX.load(Ordering::Relaxed),
         }),
-        UNTESTED => first_use(),
+        UNTESTED => first_use(on_ready),
         _ => None,
     }
 }
@@ -81,7 +82,7 @@ pub fn shut_down() -> Option<Layout> {
 
 #[cold]
 #[inline(never)]
-fn first_use() -> Option<Layout> {
+fn first_use(on_ready: fn()) -> Option<Layout> {
     if STATE.load(Ordering::Acquire) != UNTESTED {
         return None;
     }
@@ -105,7 +106,7 @@ fn first_use() -> Option<Layout> {
             OWNER.store(l.owner, Ordering::Relaxed);
             EX.store(l.ex, Ordering::Relaxed);
             STATE.store(READY, Ordering::Release);
-            super::sanitizer::on_ready();
+            on_ready();
             Some(l)
         }
         Ok(None) => {
@@ -212,7 +213,7 @@ unsafe fn self_test() -> Result<Option<Layout>, String> {
     let (
         Some(new),
         Some(free),
-        Some(up_ref),
+        Some(up),
         Some(set_id),
         Some(ctx_new),
         Some(method),
@@ -254,7 +255,7 @@ unsafe fn self_test() -> Result<Option<Layout>, String> {
                 return Err(format!("implausible size {size} or ex_data offset {ex}"));
             }
             let a = snapshot(p, size);
-            up_ref(s);
+            up(s);
             let b = snapshot(p, size);
             let refs = the_field::<4>(&a, &b, 1, 2, false)?;
             free(s);

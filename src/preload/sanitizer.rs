@@ -132,7 +132,7 @@ pub fn up_ref_foreign(ses: *mut SSL_SESSION, ra: usize) -> c_int {
         if ses.is_null() {
             return 0;
         }
-        if let Some(l) = layout::ready() {
+        if let Some(l) = layout() {
             if let Some(r) = up_ref(ses as usize, ra, &l) {
                 return r;
             }
@@ -155,7 +155,7 @@ pub fn free_foreign(ses: *mut SSL_SESSION, ra: usize) {
         if ses.is_null() {
             return;
         }
-        if let Some(l) = layout::ready() {
+        if let Some(l) = layout() {
             let cx = origin::here();
             if free_as(&cx, ses as usize, &l, cx.by(ra), ra).is_some() {
                 return;
@@ -192,8 +192,7 @@ fn up_ref(p: usize, ra: usize, l: &Layout) -> Option<c_int> {
 /// ssl-session's own release of a libssl session (the hand-over copies): true if done.
 pub fn internal_free(p: *mut SSL_SESSION) -> bool {
     let p = p as usize;
-    p != 0
-        && layout::ready().is_some_and(|l| free_as(&origin::here(), p, &l, By::Libssl, 0).is_some())
+    p != 0 && layout().is_some_and(|l| free_as(&origin::here(), p, &l, By::Libssl, 0).is_some())
 }
 
 #[inline(always)]
@@ -312,7 +311,7 @@ pub fn dead_use(func: &'static str, p: usize) -> bool {
     if p == 0 {
         return false;
     }
-    let Some(l) = layout::ready() else {
+    let Some(l) = layout() else {
         return false;
     };
     if refs_of(p, &l).load(Ordering::Relaxed) > 0 || !is_dead(p) {
@@ -337,7 +336,7 @@ pub fn refused(func: &str) -> bool {
 /// libssl's `SSL_SESSION_new` made `p` (called from `ra`, in libssl).
 pub fn born(p: *mut SSL_SESSION, ra: usize) {
     let p = p as usize;
-    if p == 0 || layout::ready().is_none() {
+    if p == 0 || layout().is_none() {
         return;
     }
     if let Some(mut r) = table::get_or_insert(p, Record::new) {
@@ -351,7 +350,7 @@ fn current_refs(p: usize) -> Option<i32> {
     if p == 0 {
         return None;
     }
-    let l = layout::ready()?;
+    let l = layout()?;
     Some(refs_of(p, &l).load(Ordering::Relaxed))
 }
 
@@ -400,9 +399,15 @@ pub fn get_cb_returned(p: *mut SSL_SESSION, copy: c_int, cb: usize) {
     }
 }
 
+/// libssl's layout, self-tested at the first use.
+#[inline(always)]
+fn layout() -> Option<Layout> {
+    layout::ready(on_ready)
+}
+
 /// The layout self-test passed: at exit, list the leaks (if asked) and let the quarantine
 /// go, so that a clean program ends with nothing left behind.
-pub fn on_ready() {
+fn on_ready() {
     static HOOK: Once = Once::new();
     HOOK.call_once(|| {
         let s = policy::get();
