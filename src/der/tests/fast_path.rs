@@ -1,7 +1,7 @@
 //! The canonical-DER fast path against the template decoder.
 
-use super::*;
 use super::super::fields::{tagged, Ty, MAX_TAG};
+use super::*;
 
 /// The INTEGER type of the field tagged `[t]`, as the table says (`None`: not an INTEGER,
 /// or no such tag).
