@@ -225,10 +225,8 @@ pub fn no_answer<R: NoAnswer>() -> R {
 /// `addr` is the address of a function with `F`'s C prototype.
 #[inline(always)]
 pub unsafe fn as_fn<F: Copy>(_like: F, addr: usize) -> F {
-    const { assert!(std::mem::size_of::<F>() == std::mem::size_of::<usize>()) };
-    // SAFETY: F is a function pointer type (the size is checked) and addr, by the caller's
-    // contract, a function of that type.
-    unsafe { std::mem::transmute_copy(&addr) }
+    // SAFETY: by the caller's contract.
+    unsafe { crate::sys::next::fn_from(addr) }
 }
 
 /// The next definition of the export `$name` (libssl's, or libcrypto's), typed as the

@@ -32,22 +32,7 @@ pub type FindCb =
 pub type GetCb =
     unsafe extern "C" fn(*mut Ssl, *const c_uchar, c_int, *mut c_int) -> *mut SSL_SESSION;
 
-/// The address of a C function pointer, for the records below (`F` is one).
-pub fn fn_addr<F: Copy>(f: F) -> usize {
-    const { assert!(std::mem::size_of::<F>() == std::mem::size_of::<usize>()) };
-    // SAFETY: F is a function pointer (size checked); its bits are its address.
-    unsafe { std::mem::transmute_copy(&f) }
-}
-
-/// The C function pointer of type `F` stored at `addr` by `fn_addr`.
-///
-/// # Safety
-/// `addr` came from `fn_addr::<F>`.
-pub unsafe fn fn_from<F: Copy>(addr: usize) -> F {
-    const { assert!(std::mem::size_of::<F>() == std::mem::size_of::<usize>()) };
-    // SAFETY: by the caller's contract, the bits of an F.
-    unsafe { std::mem::transmute_copy(&addr) }
-}
+pub use crate::sys::next::{fn_addr, fn_from};
 
 /// The application's callbacks behind our trampolines (0: none). For an SSL_CTX: what
 /// it set. For an SSL: a copy of its SSL_CTX's at SSL_new (libssl copies the PSK

@@ -62,13 +62,13 @@ impl Lib {
     /// Its own `SSL_SESSION_new`, if it has one.
     pub fn new_fn(&self) -> Option<crate::sys::libssl::New> {
         // SAFETY: found as this libssl's own `SSL_SESSION_new` symbol.
-        (self.new != 0).then(|| unsafe { std::mem::transmute::<usize, _>(self.new) })
+        (self.new != 0).then(|| unsafe { crate::sys::next::fn_from(self.new) })
     }
 
     /// Its own `d2i_SSL_SESSION`, if it has one.
     pub fn d2i_fn(&self) -> Option<crate::sys::libssl::D2i> {
         // SAFETY: found as this libssl's own `d2i_SSL_SESSION` symbol.
-        (self.d2i != 0).then(|| unsafe { std::mem::transmute::<usize, _>(self.d2i) })
+        (self.d2i != 0).then(|| unsafe { crate::sys::next::fn_from(self.d2i) })
     }
 
     pub fn contains(&self, a: usize) -> bool {
@@ -251,7 +251,7 @@ pub fn real_dlclose(h: *mut libc::c_void) -> libc::c_int {
         REAL.store(f, Ordering::Relaxed);
     }
     // SAFETY: libc's dlclose, with the caller's handle.
-    unsafe { std::mem::transmute::<usize, F>(f)(h) }
+    unsafe { crate::sys::next::fn_from::<F>(f)(h) }
 }
 
 /// Whether `o` is a libssl, and if so its record.

@@ -99,6 +99,24 @@ impl NextSym {
     }
 }
 
+/// The address of a C function pointer (`F` is one): what the records of callbacks keep.
+pub fn fn_addr<F: Copy>(f: F) -> usize {
+    const { assert!(std::mem::size_of::<F>() == std::mem::size_of::<usize>()) };
+    // SAFETY: F is a function pointer (size checked); its bits are its address.
+    unsafe { std::mem::transmute_copy(&f) }
+}
+
+/// The C function pointer of type `F` at `addr`: the one conversion of an address
+/// (from `dlsym`, or kept by `fn_addr`) back into a typed function pointer.
+///
+/// # Safety
+/// `addr` is the address of a function with `F`'s C prototype.
+pub unsafe fn fn_from<F: Copy>(addr: usize) -> F {
+    const { assert!(std::mem::size_of::<F>() == std::mem::size_of::<usize>()) };
+    // SAFETY: by the caller's contract, the bits of an F.
+    unsafe { std::mem::transmute_copy(&addr) }
+}
+
 /// `next_fn!(SSL_SESSION_free, unsafe extern "C" fn(*mut SSL_SESSION))` gives
 /// `Option<fn>`: libssl's (or libcrypto's) definition of that symbol, typed.
 #[macro_export]
@@ -108,13 +126,13 @@ macro_rules! next_fn {
             $crate::sys::next::NextSym::new(concat!(stringify!($name), "\0"));
         // SAFETY: the symbol has this C prototype in libssl/libcrypto 3.0.
         SYM.get()
-            .map(|a| unsafe { ::std::mem::transmute::<usize, $ty>(a) })
+            .map(|a| unsafe { $crate::sys::next::fn_from::<$ty>(a) })
     }};
     ($name:ident, $ty:ty, for $obj:expr) => {{
         static SYM: $crate::sys::next::NextSym =
             $crate::sys::next::NextSym::new(concat!(stringify!($name), "\0"));
         // SAFETY: the symbol has this C prototype in libssl/libcrypto 3.0.
         SYM.get_for($obj as usize)
-            .map(|a| unsafe { ::std::mem::transmute::<usize, $ty>(a) })
+            .map(|a| unsafe { $crate::sys::next::fn_from::<$ty>(a) })
     }};
 }
