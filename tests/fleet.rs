@@ -299,22 +299,6 @@ impl Memcached {
     }
 }
 
-/// A self-signed certificate for CN=fleet.test, shared by the instances of one fleet.
-fn make_cert(dir: &Dir) -> (PathBuf, PathBuf) {
-    let (c, k) = (dir.path("cert.pem"), dir.path("key.pem"));
-    let out = Command::new("openssl")
-        .env_remove("LD_PRELOAD")
-        .args(["req", "-x509", "-newkey", "rsa:2048", "-nodes"])
-        .args(["-subj", "/CN=fleet.test", "-days", "2", "-keyout"])
-        .arg(&k)
-        .arg("-out")
-        .arg(&c)
-        .output()
-        .expect("openssl req");
-    assert!(out.status.success(), "openssl req: {}", text(&out.stderr));
-    (c, k)
-}
-
 /// One running httpd instance.
 struct Httpd {
     proc: Proc,
@@ -617,14 +601,7 @@ fn check_instance(h: &Httpd) {
     if h.preload {
         let log = h.bindings();
         assert!(!log.contains("ERROR: ld.so"), "{}: {log}", h.name);
-        let bound = |from: &str, sym: &str| {
-            log.lines().any(|l| {
-                l.contains("binding file")
-                    && l.contains(from)
-                    && l.contains("libssl_session.so")
-                    && l.contains(&format!("symbol `{sym}'"))
-            })
-        };
+        let bound = |from: &str, sym: &str| binds_to_us(&log, from, sym);
         // mod_ssl's session cache code (ssl_scache.c), its callback registration, and the
         // cipher accessors behind its AH02041 log line.
         for sym in [
@@ -693,7 +670,7 @@ fn log_messages(log: &str) -> Vec<String> {
 fn run_fleet(tools: &Tools, tag: &str, preload_b: bool, server_name_b: &str) -> FleetRun {
     let t0 = Instant::now();
     let dir = Dir::new(tag);
-    let cert = make_cert(&dir);
+    let cert = self_signed_cert(&dir.0, "fleet.test", "rsa:2048");
     let mc = Memcached::start(tools, &dir);
     let (a, b, port) = (0..10)
         .find_map(|_| {

@@ -97,16 +97,7 @@ fn cert() -> &'static (PathBuf, PathBuf) {
         clean_old_runs();
         let d = lib_dir().join(format!("preload-cert-{}", std::process::id()));
         std::fs::create_dir_all(&d).unwrap();
-        let (c, k) = (d.join("cert.pem"), d.join("key.pem"));
-        let out = openssl(None, &["req", "-x509", "-newkey", "rsa:2048", "-nodes"])
-            .args(["-subj", "/CN=localhost", "-days", "2", "-keyout"])
-            .arg(&k)
-            .arg("-out")
-            .arg(&c)
-            .output()
-            .expect("openssl req");
-        assert!(out.status.success(), "openssl req: {}", text(&out.stderr));
-        (c, k)
+        self_signed_cert(&d, "localhost", "rsa:2048")
     })
 }
 
@@ -438,14 +429,7 @@ fn ld_debug_shows_openssl_bound_to_our_functions() {
         .unwrap();
     assert!(out.status.success());
     let log = text(&out.stderr);
-    let bound = |from: &str, sym: &str| {
-        log.lines().any(|l| {
-            l.contains("binding file")
-                && l.contains(from)
-                && l.contains("libssl_session.so")
-                && l.contains(&format!("symbol `{sym}'"))
-        })
-    };
+    let bound = |from: &str, sym: &str| binds_to_us(&log, from, sym);
     for sym in [
         "PEM_read_bio_SSL_SESSION",
         "d2i_SSL_SESSION",

@@ -6,7 +6,7 @@
 //! was bound (libssl's own `SSL_SESSION_new` reaching it) and print no `ssl-session:` line.
 
 mod common;
-use common::{our_so, text};
+use common::{our_so, self_signed_cert, text};
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -37,28 +37,6 @@ impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// A self-signed P-256 certificate and key for 127.0.0.1 servers, made by openssl.
-fn cert(dir: &TempDir) -> (PathBuf, PathBuf) {
-    let (c, k) = (dir.path("cert.pem"), dir.path("key.pem"));
-    let out = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-        ])
-        .args(["-nodes", "-subj", "/CN=localhost", "-days", "2", "-keyout"])
-        .arg(&k)
-        .arg("-out")
-        .arg(&c)
-        .output()
-        .expect("run openssl req");
-    assert!(out.status.success(), "openssl req: {}", text(&out.stderr));
-    (c, k)
 }
 
 fn run(prog: &Path, args: &[&Path], env: &[(&str, &str)]) -> Output {
@@ -193,7 +171,7 @@ fn check_flows(out: &str, times: usize) {
 #[test]
 fn a_program_that_dlopens_libssl_locally_runs_the_same_preloaded() {
     let dir = TempDir::new("dl-local");
-    let (c, k) = cert(&dir);
+    let (c, k) = self_signed_cert(&dir.0, "localhost", "ec");
     let exe = dlopen_program(&dir);
     let out = same_with_preload(&exe, &[&c, &k, Path::new("local")], &[]);
     check_flows(&out, 1);
@@ -202,7 +180,7 @@ fn a_program_that_dlopens_libssl_locally_runs_the_same_preloaded() {
 #[test]
 fn libssl_dlopened_after_sessions_of_ours_runs_the_same_preloaded() {
     let dir = TempDir::new("dl-late");
-    let (c, k) = cert(&dir);
+    let (c, k) = self_signed_cert(&dir.0, "localhost", "ec");
     let exe = dlopen_program(&dir);
     // Preloaded, the 100 sessions must be ours (the global SSL_SESSION_new exists).
     let so = our_so();
@@ -226,7 +204,7 @@ fn libssl_dlopened_after_sessions_of_ours_runs_the_same_preloaded() {
 #[test]
 fn dlclose_then_a_second_libssl_copy_runs_the_same_preloaded() {
     let dir = TempDir::new("dl-reload");
-    let (c, k) = cert(&dir);
+    let (c, k) = self_signed_cert(&dir.0, "localhost", "ec");
     let exe = dlopen_program(&dir);
     // A second libssl.so.3 under another path: the loader maps it as another object. Its
     // SSL_CIPHER_description format says "KX=" for "Kx=", so the output shows which
@@ -314,7 +292,7 @@ fn python_ssl_resumes_the_same_preloaded() {
         return;
     }
     let dir = TempDir::new("py");
-    let (c, k) = cert(&dir);
+    let (c, k) = self_signed_cert(&dir.0, "localhost", "ec");
     let out = same_with_preload(python, &[&script("py_resume.py"), &c, &k], &[]);
     // Every flow resumed twice, on both sides, with the same session attributes.
     for flow in ["TLS 1.2 tickets", "TLS 1.2 session IDs", "TLS 1.3"] {
@@ -355,7 +333,7 @@ fn perl_net_ssleay_resumes_the_same_preloaded() {
         return;
     }
     let dir = TempDir::new("pl");
-    let (c, k) = cert(&dir);
+    let (c, k) = self_signed_cert(&dir.0, "localhost", "ec");
     let perl = PathBuf::from("perl");
     let out = same_with_preload(&perl, &[&script("pl_resume.pl"), &c, &k], &[]);
     assert!(out.contains("resumed 2 of 2; server exit 0\n"), "{out}");

@@ -343,29 +343,6 @@ fn sanitize_zero_is_plain_forwarding() {
 
 // ---- real programs from Debian packages ------------------------------------------------
 
-/// A self-signed certificate and key in `dir`.
-fn cert(dir: &Path) -> (PathBuf, PathBuf) {
-    let (c, k) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let out = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-        ])
-        .args(["-nodes", "-subj", "/CN=localhost", "-days", "2", "-keyout"])
-        .arg(&k)
-        .arg("-out")
-        .arg(&c)
-        .env_remove("LD_PRELOAD")
-        .output()
-        .expect("openssl req");
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    (c, k)
-}
-
 fn tmp_dir(tag: &str) -> Removed {
     let d = lib_dir().join(format!("sanitizer-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -388,7 +365,7 @@ impl Drop for Server {
 }
 
 fn start_server(dir: &Path, tag: &str, preload: bool, args: &[&str]) -> Server {
-    let (c, k) = cert(dir);
+    let (c, k) = self_signed_cert(dir, "localhost", "ec");
     for attempt in 0..20u16 {
         let port = 30000 + (std::process::id() as u16 % 500) * 20 + attempt * 7 % 20 + attempt;
         let out = dir.join(format!("{tag}-{attempt}.out"));

@@ -217,6 +217,49 @@ impl Drop for Preload {
     }
 }
 
+/// A self-signed certificate and key in `dir` for CN=`cn`, made by the system openssl
+/// (never preloaded): `newkey` is `"ec"` (P-256) or an openssl `-newkey` argument such as
+/// `"rsa:2048"`.
+pub fn self_signed_cert(dir: &Path, cn: &str, newkey: &str) -> (PathBuf, PathBuf) {
+    let (c, k) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let mut cmd = Command::new("openssl");
+    cmd.args(["req", "-x509", "-newkey", newkey]);
+    if newkey == "ec" {
+        cmd.args(["-pkeyopt", "ec_paramgen_curve:P-256"]);
+    }
+    let out = cmd
+        .args([
+            "-nodes",
+            "-subj",
+            &format!("/CN={cn}"),
+            "-days",
+            "2",
+            "-keyout",
+        ])
+        .arg(&k)
+        .arg("-out")
+        .arg(&c)
+        .env_remove("LD_PRELOAD")
+        .env_remove("LD_DEBUG")
+        .env_remove("LD_DEBUG_OUTPUT")
+        .output()
+        .expect("run openssl req");
+    assert!(out.status.success(), "openssl req: {}", text(&out.stderr));
+    (c, k)
+}
+
+/// Whether an `LD_DEBUG=bindings` log shows `sym`, referenced from an object whose path
+/// contains `from`, bound to our library.
+pub fn binds_to_us(log: &str, from: &str, sym: &str) -> bool {
+    let sym = format!("symbol `{sym}'");
+    log.lines().any(|l| {
+        l.contains("binding file")
+            && l.contains(from)
+            && l.contains("libssl_session.so")
+            && l.contains(&sym)
+    })
+}
+
 /// `run` with our library preloaded, checked to have been bound (`Preload::check`).
 pub fn run_preloaded(exe: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let p = Preload::new();
