@@ -16,6 +16,7 @@
 //! for sessions and SSL_CTXs (classes 2 and 1) are not passed on, so the application's
 //! ex_data callbacks never see the scratch objects.
 
+use crate::sys::libssl;
 use crate::{next_fn, sys::SSL_SESSION};
 use libc::{c_int, c_uint, c_void};
 use std::cell::Cell;
@@ -199,9 +200,6 @@ unsafe fn snapshot(p: *const u8, n: usize) -> Vec<u8> {
     unsafe { std::slice::from_raw_parts(p, n) }.to_vec()
 }
 
-type NewFn = unsafe extern "C" fn() -> *mut SSL_SESSION;
-type FreeFn = unsafe extern "C" fn(*mut SSL_SESSION);
-type UpRefFn = unsafe extern "C" fn(*mut SSL_SESSION) -> c_int;
 type SetIdFn = unsafe extern "C" fn(*mut SSL_SESSION, *const u8, c_uint) -> c_int;
 type CtxNewFn = unsafe extern "C" fn(*const c_void) -> *mut c_void;
 type MethodFn = unsafe extern "C" fn() -> *const c_void;
@@ -221,9 +219,9 @@ unsafe fn self_test() -> Result<Option<Layout>, String> {
         Some(add),
         Some(remove),
     ) = (
-        next_fn!(SSL_SESSION_new, NewFn),
-        next_fn!(SSL_SESSION_free, FreeFn),
-        next_fn!(SSL_SESSION_up_ref, UpRefFn),
+        libssl::ssl_session_new(),
+        libssl::ssl_session_free(),
+        libssl::ssl_session_up_ref(),
         next_fn!(SSL_SESSION_set1_id, SetIdFn),
         next_fn!(SSL_CTX_new, CtxNewFn),
         next_fn!(TLS_method, MethodFn),

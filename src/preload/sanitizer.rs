@@ -22,6 +22,7 @@ use super::layout::{self, Layout};
 use super::report::{self, Call, Fault};
 use super::{origin, policy, symbol, table};
 use crate::misuse::Misuse::NotASession;
+use crate::sys::libssl;
 use crate::{next_fn, sys::SSL_SESSION};
 use libc::{c_int, c_void};
 use parking_lot::Mutex;
@@ -119,9 +120,6 @@ fn report(p: usize, func: &'static str, by: By, site: usize, fault: Fault) {
     }
 }
 
-type UpRef = unsafe extern "C" fn(*mut SSL_SESSION) -> c_int;
-type Free = unsafe extern "C" fn(*mut SSL_SESSION);
-
 /// Our `SSL_SESSION_up_ref` on a pointer that is not one of our slots (NULL included),
 /// called from `ra`: checked and done here on a libssl session when the sanitizer is on,
 /// else forwarded to libssl. The whole path for libssl's sessions, without the pointer
@@ -137,7 +135,7 @@ pub fn up_ref_foreign(ses: *mut SSL_SESSION, ra: usize) -> c_int {
                 return r;
             }
         }
-        match next_fn!(SSL_SESSION_up_ref, UpRef) {
+        match libssl::ssl_session_up_ref() {
             // SAFETY: not ours: it goes, unchanged, to libssl.
             Some(f) => unsafe { f(ses) },
             None => {
@@ -161,7 +159,7 @@ pub fn free_foreign(ses: *mut SSL_SESSION, ra: usize) {
                 return;
             }
         }
-        match next_fn!(SSL_SESSION_free, Free) {
+        match libssl::ssl_session_free() {
             // SAFETY: not ours: it goes, unchanged, to libssl.
             Some(f) => unsafe { f(ses) },
             None => crate::misuse::report("SSL_SESSION_free", ses as usize, NotASession),
@@ -285,7 +283,7 @@ fn estimate(p: usize) -> usize {
 fn really_free(p: usize, l: &Layout) {
     // Forget it first: once freed, the address may come back as a new session.
     table::remove(p);
-    let Some(f) = next_fn!(SSL_SESSION_free, Free) else {
+    let Some(f) = libssl::ssl_session_free() else {
         return;
     };
     refs_of(p, l).store(1, Ordering::Relaxed);

@@ -1,5 +1,5 @@
-//! libssl's entry points that we call ourselves (outside forwarding an export), typed
-//! once here. Each is found as `next` finds a forwarded call's target: in the first
+//! libssl's entry points that more than one room calls itself (outside forwarding an
+//! export), typed once here; one that a single file calls is typed there. Each is found as `next` finds a forwarded call's target: in the first
 //! libssl loaded. The prototypes are OpenSSL 3.0's; capi checks at compile time that
 //! those we also export have the export's type (see `capi::lifecycle`, `capi::codec`).
 
@@ -15,6 +15,7 @@ pub type New = unsafe extern "C" fn() -> *mut SSL_SESSION;
 pub type D2i =
     unsafe extern "C" fn(*mut *mut SSL_SESSION, *mut *const c_uchar, c_long) -> *mut SSL_SESSION;
 pub type Free = unsafe extern "C" fn(*mut SSL_SESSION);
+pub type UpRef = unsafe extern "C" fn(*mut SSL_SESSION) -> c_int;
 pub type SetExData = unsafe extern "C" fn(*mut SSL_SESSION, c_int, *mut c_void) -> c_int;
 pub type Get0Cipher = unsafe extern "C" fn(*const SSL_SESSION) -> *const SSL_CIPHER;
 /// `SSL_get_ex_data` / `SSL_CTX_get_ex_data`.
@@ -31,6 +32,14 @@ pub type CompGet0Name = unsafe extern "C" fn(*const c_void) -> *const libc::c_ch
 pub fn d2i_ssl_session() -> Option<D2i> {
     next_fn!(d2i_SSL_SESSION, D2i)
 }
+pub fn ssl_session_new() -> Option<New> {
+    next_fn!(SSL_SESSION_new, New)
+}
+#[inline(always)]
+pub fn ssl_session_up_ref() -> Option<UpRef> {
+    next_fn!(SSL_SESSION_up_ref, UpRef)
+}
+#[inline(always)]
 pub fn ssl_session_free() -> Option<Free> {
     next_fn!(SSL_SESSION_free, Free)
 }
